@@ -1,0 +1,90 @@
+"""Normalise articles: canonical URL (tracking parameters, fragments, AMP) and whitespace."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from itemadapter import ItemAdapter
+
+# Query parameters that identify a campaign or a click, never the document.
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid",
+        "igshid", "mc_cid", "mc_eid", "_ga", "_gl", "ref_src", "ref_url", "cmpid",
+        "ncid", "ocid", "sr_share", "spm", "share_token", "xtor", "mkt_tok",
+        "_hsenc", "_hsmi", "oly_enc_id", "oly_anon_id", "vero_id", "__twitter_impression",
+    }
+)
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hmsr", "hmpl", "hmcu", "hmkw", "hmci")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def is_tracking_param(name: str) -> bool:
+    """True when a query parameter only tracks a campaign or click."""
+    lowered = name.lower()
+    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
+
+
+def canonicalize_url(url: str) -> str:
+    """The URL that names the document: lower-case scheme and host, no default port,
+    no fragment, no tracking parameters, no empty query; the order of the remaining
+    parameters is kept (some sites depend on it)."""
+    url = url.strip()
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    netloc = host
+    if parts.port and parts.port != _DEFAULT_PORTS.get(scheme):
+        netloc = f"{host}:{parts.port}"
+    if parts.username:
+        netloc = f"{parts.username}@{netloc}"
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k)]
+    path = parts.path or "/"
+    return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
+
+
+def choose_canonical(page_url: str, declared: str | None) -> str:
+    """The page's own ``rel=canonical`` wins (this is how AMP pages and syndicated copies
+    point at the original), unless it is not http(s) or is a site's home page declared
+    by an article (a common template bug)."""
+    if declared:
+        cand = urlsplit(declared.strip())
+        page = urlsplit(page_url)
+        home = cand.path in ("", "/") and not cand.query
+        if cand.scheme in ("http", "https") and cand.hostname and not (home and page.path not in ("", "/")):
+            return canonicalize_url(declared)
+    return canonicalize_url(page_url)
+
+
+_SPACES = re.compile(r"[ \t\u00a0\u3000\u2000-\u200b\u202f\u205f]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+
+
+def clean_text(text: str | None) -> str:
+    """NFC, one space between words, one newline between paragraphs, no edge blanks."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return _BLANK_LINES.sub("\n", "\n".join(line for line in lines if line)).strip()
+
+
+def clean_line(text: str | None) -> str:
+    """A single-line field (title, site name): whitespace collapsed."""
+    return " ".join((text or "").split())
+
+
+class NormalisePipeline:
+    """Canonical URL and clean whitespace for every article, before any judgement."""
+
+    def process_item(self, item):
+        adapter = ItemAdapter(item)
+        adapter["canonical_url"] = choose_canonical(adapter["url"], adapter.get("canonical_url"))
+        adapter["text"] = clean_text(adapter.get("text"))
+        for field in ("title", "site_name", "description"):
+            adapter[field] = clean_line(adapter.get(field)) or None
+        adapter["authors"] = list(dict.fromkeys(a for a in map(clean_line, adapter.get("authors") or []) if a))
+        adapter["tags"] = list(dict.fromkeys(t for t in map(clean_line, adapter.get("tags") or []) if t))
+        return item

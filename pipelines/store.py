@@ -1,0 +1,79 @@
+"""Store articles; the database's unique constraints decide what is new.
+
+``INSERT ... ON CONFLICT DO NOTHING`` on the canonical-URL key and the text key: a conflict
+means the article is already stored (this run, an earlier one, or another process), and the
+URL it came under is recorded as one more URL of that article. Counts
+``wicnews/articles_new``, ``wicnews/duplicates`` and ``wicnews/errors/store_failed``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from pipelines.dedupe import url_key
+from pipelines.normalise import canonicalize_url
+from wicnews import db
+from wicnews.models import utcnow
+
+logger = logging.getLogger(__name__)
+
+COLUMNS = ("url", "canonical_url", "url_key", "text_key", "title", "authors", "published_at", "site_name",
+           "language", "description", "image", "tags", "text", "relevant", "matched_terms", "source")
+
+
+def article_row(adapter: ItemAdapter, run_id: int | None) -> dict:
+    """The ``articles`` row of a normalised, judged, keyed item."""
+    row = {name: adapter.get(name) for name in COLUMNS}
+    row.update(first_seen_at=utcnow(), run_id=run_id, relevant=bool(row["relevant"]))
+    return row
+
+
+class StorePipeline:
+    """Writes each article once; duplicates are dropped after their URL is recorded."""
+
+    def __init__(self, database_url: str, auto_upgrade: bool = True, stats=None):
+        self.database_url = database_url
+        self.auto_upgrade = auto_upgrade
+        self.stats = stats
+        self.engine = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        s = crawler.settings
+        return cls(s.get("WICNEWS_DATABASE_URL"), s.getbool("WICNEWS_AUTO_UPGRADE"), crawler.stats)
+
+    def open_spider(self):
+        self.engine = db.open_database(self.database_url, auto_upgrade=self.auto_upgrade)
+
+    def close_spider(self):
+        if self.engine is not None:
+            self.engine.dispose()
+
+    def process_item(self, item):
+        adapter = ItemAdapter(item)
+        run_id = self.stats.get_value("wicnews/run_id") if self.stats else None
+        row = article_row(adapter, run_id)
+        fetched = {canonicalize_url(u) for u in (adapter["url"], adapter.get("requested_url")) if u}
+        try:
+            with Session(self.engine) as session, session.begin():
+                article_id, created = db.store_article(session, row, {url_key(u): u for u in sorted(fetched)})
+        except SQLAlchemyError as exc:
+            self._inc("wicnews/errors/store_failed")
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            raise DropItem(f"could not store <{adapter['url']}>: {reason}", log_level="ERROR") from exc
+        if not created:
+            self._inc("wicnews/duplicates")
+            raise DropItem(f"duplicate of article #{article_id}: <{adapter['url']}>", log_level="INFO")
+        self._inc("wicnews/articles_new")
+        logger.info("stored article #%d%s: %s <%s>", article_id, "" if row["relevant"] else " (not relevant)",
+                    row["title"], row["canonical_url"])
+        return item
+
+    def _inc(self, key: str) -> None:
+        if self.stats is not None:
+            self.stats.inc_value(key)

@@ -1,0 +1,255 @@
+"""The data layer: engines, schema upgrades, and the functions that read and write rows.
+
+Callers own sessions and transactions (``with Session(engine) as s, s.begin(): ...``);
+functions here take the session. No engine is created at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, func, inspect, or_, select, update
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from wicnews.errors import DatabaseError
+from wicnews.models import Article, ArticleUrl, Base, Run, utcnow
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+# --- engines -----------------------------------------------------------------------------
+
+def data_dir() -> Path:
+    """Where the embedded database lives: ``$WICNEWS_HOME``, else ``$XDG_DATA_HOME/wicnews``,
+    else ``~/.local/share/wicnews``. Always absolute."""
+    if os.environ.get("WICNEWS_HOME"):
+        return Path(os.environ["WICNEWS_HOME"]).expanduser().resolve()
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return (Path(base).expanduser() / "wicnews").resolve()
+
+
+def default_url() -> str:
+    return f"sqlite:///{data_dir() / 'wicnews.db'}"
+
+
+def resolve_url(url: str | None) -> str:
+    """The SQLAlchemy URL to use: the given one, else the embedded default. A relative SQLite
+    path is made absolute here, once, so it cannot depend on a later working directory;
+    ``postgresql://`` means psycopg 3."""
+    url = (url or "").strip() or default_url()
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseError(f"not a database URL: {url!r}") from exc
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:" \
+            and not parsed.database.startswith("file:"):
+        parsed = parsed.set(database=str(Path(parsed.database).expanduser().resolve()))
+    return parsed.render_as_string(hide_password=False)
+
+
+def safe_url(url: str) -> str:
+    """The URL for messages: password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return re.sub(r"//[^@/]*@", "//***@", url)
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def make_engine(url: str | None) -> Engine:
+    """An engine for ``url`` (see ``resolve_url``): SQLite in WAL mode with a busy timeout,
+    PostgreSQL through psycopg 3 with a connect timeout. Does not connect."""
+    url = resolve_url(url)
+    backend = make_url(url).get_backend_name()
+    kwargs: dict = {"future": True}
+    if backend == "sqlite":
+        database = make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": 30}
+    elif backend == "postgresql":
+        kwargs["connect_args"] = {"connect_timeout": 10}
+        kwargs["pool_pre_ping"] = True
+    try:
+        engine = create_engine(url, **kwargs)
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        raise DatabaseError(f"cannot use database {safe_url(url)}: {exc}") from exc
+    if backend == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+# --- schema ----------------------------------------------------------------------------
+
+def _alembic_config(connection):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    cfg = _alembic_config(None)
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Run the Alembic migrations up to ``revision``."""
+    from alembic import command
+
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), revision)
+
+
+def open_database(url: str | None, *, auto_upgrade: bool = True) -> Engine:
+    """Connect and make sure the schema is at the latest revision.
+
+    A database without wicnews tables is migrated when ``auto_upgrade`` is on (the embedded
+    default always is); one at an older revision is migrated only when it is SQLite (the
+    embedded case), otherwise ``wicnews db upgrade`` must be run. Raises ``DatabaseError``
+    with one readable line.
+    """
+    engine = make_engine(url)
+    try:
+        current = current_revision(engine)
+        head = head_revision()
+        if current != head:
+            fresh = current is None and not inspect(engine).has_table("articles")
+            if (fresh and auto_upgrade) or engine.dialect.name == "sqlite":
+                upgrade(engine)
+            else:
+                raise DatabaseError(
+                    f"database {safe_url(str(engine.url))} is at schema {current or 'none'}, "
+                    f"wicnews needs {head}: run `wicnews db upgrade`")
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise DatabaseError(f"cannot open database {safe_url(str(engine.url))}: {reason}") from exc
+    return engine
+
+
+# --- writes ----------------------------------------------------------------------------
+
+def _insert_ignore(session: Session, model, values: dict):
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING id``: the new id, or None when a unique
+    constraint already holds an equal row. Other backends use a savepoint."""
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        stmt = insert(model).values(**values).on_conflict_do_nothing().returning(model.id)
+        return session.execute(stmt).scalar_one_or_none()
+    try:
+        with session.begin_nested():
+            obj = model(**values)
+            session.add(obj)
+        return obj.id
+    except IntegrityError:
+        return None
+
+
+def store_article(session: Session, values: dict, other_urls: dict[str, str]) -> tuple[int, bool]:
+    """Insert an article unless its canonical URL or its text is already stored.
+
+    ``values`` holds the ``Article`` columns (``url_key`` and ``text_key`` included).
+    ``other_urls`` maps URL keys to the URLs it was fetched under (requested, final).
+    Returns ``(article_id, created)``. Either way the canonical and the other URLs are
+    recorded as URLs of that article.
+    """
+    article_id = _insert_ignore(session, Article, values)
+    created = article_id is not None
+    if not created:
+        article_id = session.execute(
+            select(Article.id).where(or_(Article.url_key == values["url_key"], Article.text_key == values["text_key"]))
+            .order_by(Article.id).limit(1)
+        ).scalar_one_or_none()
+        if article_id is None:  # lost a race with a delete; let the caller retry later
+            raise IntegrityError("article vanished during dedupe", None, ValueError())
+    common = {"article_id": article_id, "site_name": values.get("site_name"), "source": values["source"],
+              "first_seen_at": values["first_seen_at"], "run_id": values.get("run_id")}
+    for key, url in {values["url_key"]: values["canonical_url"], **other_urls}.items():
+        _insert_ignore(session, ArticleUrl, {**common, "url": url, "url_key": key})
+    return article_id, created
+
+
+def known_url_keys(session: Session, keys: list[str]) -> set[str]:
+    """Which of these URL keys already lead to a stored article."""
+    if not keys:
+        return set()
+    return set(session.scalars(select(ArticleUrl.url_key).where(ArticleUrl.url_key.in_(keys))))
+
+
+def start_run(session: Session, spider: str, sources: list[str]) -> int:
+    run = Run(spider=spider, started_at=utcnow(), status="running", sources=sources,
+              pages_fetched=0, articles_new=0, duplicates=0, not_relevant=0, errors=0, error_counts={})
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def finish_run(session: Session, run_id: int, status: str, counts: dict) -> None:
+    session.execute(update(Run).where(Run.id == run_id).values(finished_at=utcnow(), status=status, **counts))
+
+
+# --- reads -----------------------------------------------------------------------------
+
+def new_articles(session: Session, since: datetime | None, include_all: bool = False, limit: int | None = None) -> list[Article]:
+    """Articles first seen since ``since`` (relevant ones unless ``include_all``), newest
+    publication first (first-seen time where the date is unknown)."""
+    stmt = select(Article)
+    if since is not None:
+        stmt = stmt.where(Article.first_seen_at >= since)
+    if not include_all:
+        stmt = stmt.where(Article.relevant.is_(True))
+    newest = func.coalesce(Article.published_at, Article.first_seen_at)
+    stmt = stmt.order_by(newest.desc(), Article.id.desc())
+    if limit:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(stmt))
+
+
+def other_urls(session: Session, article_ids: list[int]) -> dict[int, list[str]]:
+    """For each article, the URLs it was also found under (copies, AMP, tracking variants)."""
+    result: dict[int, list[str]] = {i: [] for i in article_ids}
+    if not article_ids:
+        return result
+    rows = session.execute(
+        select(ArticleUrl.article_id, ArticleUrl.url, Article.canonical_url)
+        .join(Article, Article.id == ArticleUrl.article_id)
+        .where(ArticleUrl.article_id.in_(article_ids)).order_by(ArticleUrl.id))
+    for article_id, url, canonical in rows:
+        if url != canonical and url not in result[article_id]:
+            result[article_id].append(url)
+    return result
+
+
+def list_runs(session: Session, limit: int = 20) -> list[Run]:
+    return list(session.scalars(select(Run).order_by(Run.id.desc()).limit(limit)))

@@ -1,0 +1,75 @@
+"""Feed parsing: RSS 2.0, RSS 1.0 (RDF) and Atom bytes -> entries with article links.
+
+feedparser is only ever given the bytes (``io.BytesIO``): given a string it would fetch URLs
+or open local files by itself.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from urllib.parse import urljoin
+
+import feedparser
+
+from wicnews.errors import PageError
+
+# A feed larger than this is not a news feed (feedparser holds it all in memory).
+MAX_FEED_BYTES = 20 * 1024 * 1024
+
+
+@dataclass
+class Entry:
+    """One item of a feed or sitemap: the article URL and the hints that travel with it."""
+
+    url: str
+    title: str | None = None
+    published_at: datetime | None = None
+    authors: list[str] = field(default_factory=list)
+    summary: str | None = None
+    language: str | None = None
+
+
+def _entry_time(entry) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        value = entry.get(key)
+        if value:
+            return datetime(*value[:6], tzinfo=timezone.utc)
+    return None
+
+
+def parse_feed(body: bytes, url: str, content_type: str | None = None) -> list[Entry]:
+    """Entries of a feed with absolute http(s) links. Raises ``PageError("feed_malformed")``
+    when the bytes hold no usable feed; a feed with a recoverable flaw still yields."""
+    if not body.strip():
+        raise PageError("feed_malformed", "empty feed")
+    if len(body) > MAX_FEED_BYTES:
+        raise PageError("feed_malformed", f"feed of {len(body)} bytes is too large")
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    parsed = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
+    if not parsed.entries:
+        reason = parsed.get("bozo_exception") or "no entries"
+        if parsed.get("bozo") or not parsed.get("version"):
+            raise PageError("feed_malformed", f"not a readable feed: {reason}")
+        return []
+    language = (parsed.feed.get("language") or "").split("-")[0].lower() or None
+    entries = []
+    for item in parsed.entries:
+        link = item.get("feedburner_origlink") or item.get("link")
+        if not link:
+            links = [ln.get("href") for ln in item.get("links", []) if ln.get("rel", "alternate") == "alternate"]
+            link = links[0] if links else item.get("id")
+        if not link:
+            continue
+        link = urljoin(url, link.strip())
+        if not link.startswith(("http://", "https://")):
+            continue
+        authors = [a.get("name") for a in item.get("authors", []) if a.get("name")]
+        if not authors and item.get("author"):
+            authors = [item["author"]]
+        entries.append(Entry(url=link, title=item.get("title"), published_at=_entry_time(item), authors=authors,
+                             summary=item.get("summary"), language=language))
+    return entries

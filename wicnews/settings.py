@@ -1,0 +1,93 @@
+"""Scrapy settings for wicnews.
+
+Every wicnews-specific knob is a ``WICNEWS_*`` setting. Values flow one way: this module
+gives the defaults, environment variables named ``WICNEWS_*`` override them (bottom of this
+file), and ``-s NAME=VALUE`` (``scrapy crawl`` or ``wicnews crawl``) overrides both.
+Components read them from the crawler in ``from_crawler``; nothing imports this module.
+"""
+
+import os
+
+BOT_NAME = "wicnews"
+SPIDER_MODULES = ["wicnews.spiders"]
+NEWSPIDER_MODULE = "wicnews.spiders"
+
+# --- wicnews -------------------------------------------------------------------------
+# SQLAlchemy URL; empty means the embedded SQLite database at wicnews.db.default_url().
+WICNEWS_DATABASE_URL = ""
+# Sources file (TOML); empty means the bundled wicnews/sources.toml.
+WICNEWS_SOURCES = ""
+# Run Alembic migrations automatically when the database has no schema yet.
+WICNEWS_AUTO_UPGRADE = True
+# Do not download article URLs that are already stored (as article or alias URL).
+WICNEWS_SKIP_SEEN = True
+# Ignore feed/sitemap entries older than this many days (0 = no limit).
+WICNEWS_MAX_AGE_DAYS = 0
+# Extracted texts shorter than this many characters are not articles.
+WICNEWS_MIN_TEXT_CHARS = 200
+# Share of U+FFFD replacement characters above which a page counts as undecodable.
+WICNEWS_MAX_REPLACEMENT_RATIO = 0.01
+
+# --- politeness ------------------------------------------------------------------------
+USER_AGENT = "wicnews/0.1 (+https://github.com/wicnews/wicnews; news monitoring; contact: wicnews@example.org)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+RETRY_TIMES = 2
+REDIRECT_MAX_TIMES = 10
+COOKIES_ENABLED = False
+
+# --- limits and safety -----------------------------------------------------------------
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+# Only http(s): no local files, data: URIs, FTP or S3 reachable from a feed link.
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+TELNETCONSOLE_ENABLED = False
+EXTENSIONS = {
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.remote_control.RemoteControl": None,
+    "wicnews.runlog.RunLog": 100,
+}
+# Scrapy >= 2.19 starts a remote-control server unless told otherwise.
+REMOTE_CONTROL_ENABLED = False
+HTTPCACHE_ENABLED = False
+
+DOWNLOADER_MIDDLEWARES = {
+    "wicnews.middlewares.SkipSeenMiddleware": 50,
+}
+
+ITEM_PIPELINES = {
+    "pipelines.normalise.NormalisePipeline": 100,
+    "pipelines.relevance.RelevancePipeline": 200,
+    "pipelines.dedupe.DedupePipeline": 300,
+    "pipelines.store.StorePipeline": 400,
+}
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
+
+
+def _env_overrides(namespace: dict) -> None:
+    """Let ``WICNEWS_*`` environment variables override the defaults above."""
+    for name, raw in os.environ.items():
+        if not name.startswith("WICNEWS_") or name == "WICNEWS_HOME":
+            continue
+        default = namespace.get(name)
+        if isinstance(default, bool):
+            namespace[name] = raw.strip().lower() in ("1", "true", "yes", "on")
+        elif isinstance(default, int):
+            namespace[name] = int(raw)
+        elif isinstance(default, float):
+            namespace[name] = float(raw)
+        else:
+            namespace[name] = raw
+
+
+_env_overrides(globals())

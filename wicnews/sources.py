@@ -1,0 +1,148 @@
+"""Sources as data: a TOML file of ``[[source]]`` tables, validated with the line at fault.
+
+    [[source]]
+    name = "scmp-china"            # unique, used in logs, stats and the stored articles
+    kind = "feed"                  # feed | sitemap | page
+    url = "https://www.scmp.com/rss/4/feed"
+    language = "en"                # optional hint
+    enabled = true                 # optional, default true
+    timezone = "Asia/Hong_Kong"    # optional: zone of naive times on its pages
+    link_pattern = "/article/\\d+" # page only: regex for the article links to follow
+    max_age_days = 7               # optional: skip entries older than this
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from wicnews.errors import ConfigError
+
+KINDS = ("feed", "sitemap", "page")
+DEFAULT_FILE = Path(__file__).with_name("sources.toml")
+_FIELDS = {"name", "kind", "url", "language", "enabled", "timezone", "link_pattern", "max_age_days"}
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    kind: str
+    url: str
+    language: str | None = None
+    enabled: bool = True
+    timezone: str | None = None
+    link_pattern: str | None = None
+    max_age_days: int | None = None
+
+
+def check_url(url: str) -> str:
+    """An absolute http(s) URL, or ``ConfigError``."""
+    parts = urlsplit(url.strip()) if isinstance(url, str) else None
+    if not parts or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"not an http(s) URL: {url!r}")
+    return url.strip()
+
+
+class _FieldError(ConfigError):
+    def __init__(self, field: str | None, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def _validate(raw: dict) -> Source:
+    unknown = sorted(set(raw) - _FIELDS)
+    if unknown:
+        raise _FieldError(unknown[0], f"unknown field {unknown[0]!r} (fields: {', '.join(sorted(_FIELDS))})")
+    for key in ("name", "kind", "url"):
+        if not isinstance(raw.get(key), str) or not raw[key].strip():
+            raise _FieldError(key if key in raw else None, f"{key!r} is required and must be a non-empty string")
+    if raw["kind"] not in KINDS:
+        raise _FieldError("kind", f"kind must be one of {', '.join(KINDS)} (got {raw['kind']!r})")
+    try:
+        check_url(raw["url"])
+    except ConfigError as exc:
+        raise _FieldError("url", str(exc)) from None
+    if "enabled" in raw and not isinstance(raw["enabled"], bool):
+        raise _FieldError("enabled", "'enabled' must be true or false")
+    if "language" in raw and not (isinstance(raw["language"], str) and re.fullmatch(r"[a-z]{2,3}(-[A-Za-z]{2,4})?", raw["language"])):
+        raise _FieldError("language", f"'language' must be a language code such as 'en' or 'zh' (got {raw['language']!r})")
+    if "timezone" in raw:
+        try:
+            ZoneInfo(str(raw["timezone"]))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _FieldError("timezone", f"unknown timezone {raw['timezone']!r}") from None
+    if "link_pattern" in raw:
+        if raw["kind"] != "page":
+            raise _FieldError("link_pattern", "'link_pattern' only applies to kind = \"page\"")
+        try:
+            re.compile(raw["link_pattern"])
+        except (re.error, TypeError) as exc:
+            raise _FieldError("link_pattern", f"bad link_pattern regex: {exc}") from None
+    if "max_age_days" in raw and (type(raw["max_age_days"]) is not int or raw["max_age_days"] < 0):
+        raise _FieldError("max_age_days", "'max_age_days' must be a whole number >= 0")
+    return Source(**{k: (v.strip() if isinstance(v, str) else v) for k, v in raw.items()})
+
+
+def _line_of(lines: list[str], index: int, field: str | None) -> int:
+    """1-based line of the ``index``-th ``[[source]]`` table, or of ``field`` inside it."""
+    headers = [i for i, line in enumerate(lines) if re.match(r"\s*\[\[\s*source\s*\]\]", line)]
+    if index >= len(headers):
+        return 1
+    start = headers[index]
+    end = headers[index + 1] if index + 1 < len(headers) else len(lines)
+    if field:
+        for i in range(start, end):
+            if re.match(rf"\s*{re.escape(field)}\s*=", lines[i]):
+                return i + 1
+    return start + 1
+
+
+def parse_sources(text: str, filename: str = "<sources>") -> list[Source]:
+    """Sources declared in TOML ``text``; ``ConfigError("file:line: ...")`` on any mistake."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{filename}: invalid TOML: {exc}") from None
+    unknown = set(data) - {"source"}
+    if unknown:
+        raise ConfigError(f"{filename}: unknown top-level key {sorted(unknown)[0]!r}; declare sources as [[source]] tables")
+    tables = data.get("source", [])
+    if not isinstance(tables, list):
+        raise ConfigError(f"{filename}: 'source' must be an array of tables ([[source]])")
+    lines = text.splitlines()
+    sources, names = [], set()
+    for i, raw in enumerate(tables):
+        try:
+            source = _validate(raw)
+        except _FieldError as exc:
+            raise ConfigError(f"{filename}:{_line_of(lines, i, exc.field)}: source #{i + 1}: {exc}") from None
+        if source.name in names:
+            raise ConfigError(f"{filename}:{_line_of(lines, i, 'name')}: duplicate source name {source.name!r}")
+        names.add(source.name)
+        sources.append(source)
+    return sources
+
+
+def load_sources(path: str | Path | None = None) -> list[Source]:
+    """Enabled sources of a sources file (the bundled default when ``path`` is empty)."""
+    path = Path(path) if path else DEFAULT_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read sources file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    return [s for s in parse_sources(text, str(path)) if s.enabled]
+
+
+def adhoc_sources(feeds=(), sitemaps=(), pages=()) -> list[Source]:
+    """Sources given on the command line, named after their kind and host."""
+    result = []
+    for kind, urls in (("feed", feeds), ("sitemap", sitemaps), ("page", pages)):
+        for url in urls:
+            result.append(Source(name=f"{kind}:{urlsplit(check_url(url)).netloc}{urlsplit(url).path}", kind=kind, url=url))
+    return result

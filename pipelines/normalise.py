@@ -82,6 +82,7 @@ class NormalisePipeline:
     def process_item(self, item):
         adapter = ItemAdapter(item)
         adapter["canonical_url"] = choose_canonical(adapter["url"], adapter.get("canonical_url"))
+        adapter["url"] = canonicalize_url(adapter["url"])
         adapter["text"] = clean_text(adapter.get("text"))
         for field in ("title", "site_name", "description"):
             adapter[field] = clean_line(adapter.get(field)) or None

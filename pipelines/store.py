@@ -58,7 +58,7 @@ class StorePipeline:
         adapter = ItemAdapter(item)
         run_id = self.stats.get_value("wicnews/run_id") if self.stats else None
         row = article_row(adapter, run_id)
-        fetched = {canonicalize_url(u) for u in (adapter["url"], adapter.get("requested_url")) if u}
+        fetched = {canonicalize_url(u) for u in (adapter["url"], adapter.get("requested_url"), *adapter.get("via", ())) if u}
         try:
             with Session(self.engine) as session, session.begin():
                 article_id, created = db.store_article(session, row, {url_key(u): u for u in sorted(fetched)})

@@ -176,23 +176,56 @@ def _insert_ignore(session: Session, model, values: dict):
         return None
 
 
+# What a stored article takes over from an earlier-published copy of itself.
+REPRESENTATIVE = ("url", "canonical_url", "url_key", "title", "authors", "published_at", "site_name", "language",
+                  "description", "image", "tags", "text", "relevant", "matched_terms", "source")
+
+
+def _promote_original(session: Session, article_id: int, values: dict, same_url: bool) -> bool:
+    """Let the original, not the first copy fetched, represent an article.
+
+    The stored row takes the incoming page's URL and metadata when the incoming page is
+    the canonical page itself and the stored row came from a copy pointing at it
+    (``same_url``), or when the same text arrives under another canonical URL with an
+    earlier publication time. One conditional UPDATE, so concurrent writers cannot undo
+    each other; the id, first-seen time and run stay."""
+    new = {k: values[k] for k in REPRESENTATIVE}
+    if same_url:
+        if values["url"] != values["canonical_url"]:
+            return False
+        stmt = update(Article).where(Article.id == article_id, Article.url != Article.canonical_url)
+    else:
+        if values.get("published_at") is None:
+            return False
+        taken = select(Article.id).where(Article.url_key == values["url_key"], Article.id != article_id).exists()
+        stmt = update(Article).where(
+            Article.id == article_id, ~taken,
+            or_(Article.published_at.is_(None), Article.published_at > values["published_at"]))
+    try:
+        with session.begin_nested():
+            return session.execute(stmt.values(**new)).rowcount == 1
+    except IntegrityError:
+        return False
+
+
 def store_article(session: Session, values: dict, other_urls: dict[str, str]) -> tuple[int, bool]:
     """Insert an article unless its canonical URL or its text is already stored.
 
     ``values`` holds the ``Article`` columns (``url_key`` and ``text_key`` included).
     ``other_urls`` maps URL keys to the URLs it was fetched under (requested, final).
     Returns ``(article_id, created)``. Either way the canonical and the other URLs are
-    recorded as URLs of that article.
+    recorded as URLs of that article. A duplicate by text that was published earlier than
+    the stored copy becomes the article's representative (see ``_promote_original``).
     """
     article_id = _insert_ignore(session, Article, values)
     created = article_id is not None
     if not created:
-        article_id = session.execute(
-            select(Article.id).where(or_(Article.url_key == values["url_key"], Article.text_key == values["text_key"]))
-            .order_by(Article.id).limit(1)
-        ).scalar_one_or_none()
+        by_url = session.execute(select(Article.id).where(Article.url_key == values["url_key"])).scalar_one_or_none()
+        article_id = by_url or session.execute(
+            select(Article.id).where(Article.text_key == values["text_key"])).scalar_one_or_none()
         if article_id is None:  # lost a race with a delete; let the caller retry later
             raise IntegrityError("article vanished during dedupe", None, ValueError())
+        _promote_original(session, article_id, values, same_url=by_url is not None)
     common = {"article_id": article_id, "site_name": values.get("site_name"), "source": values["source"],
               "first_seen_at": values["first_seen_at"], "run_id": values.get("run_id")}
     for key, url in {values["url_key"]: values["canonical_url"], **other_urls}.items():

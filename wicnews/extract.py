@@ -57,6 +57,7 @@ class Extracted:
     tags: list[str] = field(default_factory=list)
     encoding: str = "utf-8"
     replaced_chars: int = 0
+    is_amp: bool = False
 
 
 # --- decoding ----------------------------------------------------------------------------
@@ -254,6 +255,7 @@ def extract_article(
     except (lxml.etree.ParserError, ValueError) as exc:
         raise PageError("unparsable", f"cannot parse HTML: {exc}") from exc
     canonical = _declared_canonical(tree, url)
+    is_amp = tree.get("amp") is not None or tree.get("\u26a1") is not None
     published_raw = _declared_published(tree)
     declared_lang = _declared_language(tree, headers)
 
@@ -285,4 +287,5 @@ def extract_article(
         tags=list(dict.fromkeys(tags)),
         encoding=codec,
         replaced_chars=replaced,
+        is_amp=is_amp,
     )

@@ -21,6 +21,7 @@ class Article:
     image: str | None = None
     tags: list[str] = field(default_factory=list)
     requested_url: str | None = None   # the URL asked for, before redirects
+    via: list[str] = field(default_factory=list)  # pages that led here (an AMP page resolved to its canonical)
     # set by the pipelines
     relevant: bool | None = None
     matched_terms: list[str] = field(default_factory=list)

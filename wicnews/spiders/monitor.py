@@ -156,7 +156,7 @@ class MonitorSpider(scrapy.Spider):
             yield scrapy.Request(url, callback=self.parse_article, errback=self._page_failed, dont_filter=True,
                                  cb_kwargs={"source": source, "hint": entry}, meta={"wicnews_article": True})
 
-    def parse_article(self, response, source: Source, hint: Entry):
+    def parse_article(self, response, source: Source, hint: Entry, via: tuple[str, ...] = ()):
         headers = {k.decode("latin-1").lower(): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
         try:
             page = extract_article(
@@ -169,6 +169,15 @@ class MonitorSpider(scrapy.Spider):
         except Exception:  # a bug in extraction must not end the run
             logger.exception("extraction crashed on <%s>", response.url)
             return self._count_error("extract_failed", "extraction crashed", response.url)
+        if page.is_amp and page.canonical_url and not via:
+            canonical = canonicalize_url(page.canonical_url)
+            if canonical != canonicalize_url(response.url) and canonical not in self.requested:
+                # an AMP page resolves to its canonical page: fetch and store that one instead
+                self.requested.add(canonical)
+                self.crawler.stats.inc_value("wicnews/amp_resolved")
+                return scrapy.Request(canonical, callback=self.parse_article, errback=self._page_failed, dont_filter=True,
+                                      cb_kwargs={"source": source, "hint": hint, "via": (response.url,)},
+                                      meta={"wicnews_article": True})
         if page.replaced_chars:
             self.crawler.stats.inc_value("wicnews/decode_replaced_pages")
             logger.warning("%d undecodable byte(s) replaced in <%s> (%s)", page.replaced_chars, response.url, page.encoding)
@@ -187,6 +196,7 @@ class MonitorSpider(scrapy.Spider):
             image=page.image,
             tags=page.tags,
             requested_url=response.request.meta.get("redirect_urls", [response.url])[0],
+            via=list(via),
         )
 
     def _count_error(self, kind: str, message: str, url: str) -> None:

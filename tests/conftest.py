@@ -1,0 +1,196 @@
+"""Shared fixtures: the loopback fixture site, databases (SQLite and a real PostgreSQL), and a
+runner for the ``wicnews`` command in a subprocess (a Twisted reactor runs once per process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SITE_DIR = FIXTURES / "site"
+REPO = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get("WICNEWS_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
+
+SEED_PATH = "/scmp/news/china/science/article/3199102/world-internet-conference-tilts-towards-business-tech-tycoons-stay-away-wuzhen.html"
+SEED_TITLE = "World Internet Conference tilts towards business as China's tech tycoons stay away from Wuzhen"
+AMP_PATH = "/scmp/amp" + SEED_PATH.removeprefix("/scmp")
+WIRE_PATH = "/wire/2022/11/11/china-internet-conference-business-focus.html"
+DIGEST_PATH = "/digest/stories/wic-2022-business-focus.html"
+UNRELATED_PATH = "/scmp/sport/football/article/3199150/hong-kong-football-league-season-resumes.html"
+CHINESE_PATH = "/zj/2022/11/09/wic2022-opening.html"
+SLIGHTLY_BROKEN_PATH = "/bad/slightly-broken.html"
+
+
+def seed() -> tuple[str, str]:
+    """``(date, body)`` of the seed article (its file is one whitespace-flattened line)."""
+    raw = (FIXTURES / "seed.txt").read_text(encoding="utf-8").strip()
+    match = re.match(r"date (\d{4}-\d{2}-\d{2})\s+(.*)", raw, re.S)
+    return match[1], match[2]
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def read_site(path: str, base: str = "http://127.0.0.1:8000") -> bytes:
+    """A fixture page's bytes as the server would send them."""
+    return (SITE_DIR / path.lstrip("/")).read_bytes().replace(b"{{BASE}}", base.encode())
+
+
+@dataclass
+class Site:
+    base: str
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def hits(self) -> dict[str, int]:
+        with urllib.request.urlopen(self.base + "/__hits", timeout=10) as resp:
+            return json.load(resp)
+
+    def reset(self) -> None:
+        urllib.request.urlopen(self.base + "/__reset", timeout=10).read()
+
+
+@pytest.fixture(scope="session")
+def site():
+    """The fixture news web, served by a subprocess on 127.0.0.1 and a free port."""
+    proc = subprocess.Popen([sys.executable, "-m", "wicnews.fixture_server", str(SITE_DIR), "--port", "0"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline().strip()
+        assert line.startswith("http://127.0.0.1:"), f"fixture server did not start: {line!r}"
+        yield Site(line)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        proc.stdout.close()
+
+
+def _pg_available() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=5):
+            return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+        return str(exc).splitlines()[0]
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """Admin URL of the real PostgreSQL; skipped locally without one, a failure in CI."""
+    problem = _pg_available()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL must run in CI: {problem}")
+        pytest.skip(f"PostgreSQL not available: {problem}")
+    return PG_ADMIN_URL
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    import psycopg
+
+    name = f"wicnews_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'wicnews.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """Each end-to-end test runs on the embedded SQLite and on the real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'wicnews.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+# Local fixture site: no politeness delays, few retries, a 1 MB page limit.
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_TIMES=1",
+        "-s", "DOWNLOAD_MAXSIZE=1000000", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
+
+
+@pytest.fixture
+def wicnews(tmp_path):
+    """Run ``wicnews ARGS`` in a subprocess with its own WICNEWS_HOME; returns the result."""
+    home = tmp_path / "home"
+
+    def run(*args: str, env: dict | None = None, check: bool = False, timeout: int = 180):
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("WICNEWS_")}
+        full_env.update({"WICNEWS_HOME": str(home), "PYTHONWARNINGS": "ignore"}, **(env or {}))
+        result = subprocess.run([sys.executable, "-m", "wicnews.cli", *args], capture_output=True, text=True,
+                                env=full_env, timeout=timeout, cwd=tmp_path)
+        if check and result.returncode != 0:
+            raise AssertionError(f"wicnews {' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}")
+        return result
+
+    return run
+
+
+@pytest.fixture
+def sources_file(tmp_path, site):
+    """A sources file over every source of the fixture site."""
+    path = tmp_path / "sources.toml"
+    path.write_text(f"""
+[[source]]
+name = "scmp-china"
+kind = "feed"
+url = "{site.base}/feeds/scmp-china.rss"
+timezone = "Asia/Hong_Kong"
+
+[[source]]
+name = "asia-tech-wire"
+kind = "feed"
+url = "{site.base}/feeds/asiatechwire.atom"
+
+[[source]]
+name = "tech-digest"
+kind = "feed"
+url = "{site.base}/feeds/digest.rdf"
+
+[[source]]
+name = "news-sitemaps"
+kind = "sitemap"
+url = "{site.base}/sitemaps/index.xml"
+
+[[source]]
+name = "scmp-wic-topic"
+kind = "page"
+url = "{site.base}/scmp/topics/world-internet-conference.html"
+link_pattern = "/article/"
+
+[[source]]
+name = "broken-links"
+kind = "feed"
+url = "{site.base}/feeds/bad-links.rss"
+
+[[source]]
+name = "broken-feed"
+kind = "feed"
+url = "{site.base}/feeds/broken.rss"
+
+[[source]]
+name = "disabled-one"
+kind = "feed"
+url = "{site.base}/feeds/never-fetched.rss"
+enabled = false
+""", encoding="utf-8")
+    return path

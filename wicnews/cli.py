@@ -5,7 +5,8 @@
     wicnews runs [--limit N] [--format table|json] [--db URL]
     wicnews extract PATH_OR_URL [--url URL] [--format text|json]
     wicnews demo [--db URL] [--keep]
-    wicnews db upgrade [--db URL]
+    wicnews db upgrade|current [--db URL]
+    wicnews schedule [--file FILE] [--once] [--db URL]
 
 Exit codes: 0 done (a crawl counts as done even when some URLs failed); 1 every source of
 a crawl failed; 2 a usage or configuration mistake; 3 the database cannot be used.
@@ -279,6 +280,29 @@ def cmd_db(args) -> int:
     return 0
 
 
+def cmd_schedule(args) -> int:
+    import functools
+    import logging
+    import signal
+
+    import schedules
+
+    items = schedules.load_schedules(args.file)
+    if not items:
+        raise ConfigError("no enabled schedules")
+    extra = ["--db", args.db] if args.db else []
+    if args.once:
+        codes = [schedules.run_crawl(item, extra) for item in items]
+        return 0 if all(code == 0 for code in codes) else EXIT_FAILED
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
+    scheduler = schedules.build_scheduler(items, functools.partial(schedules.run_crawl, extra=extra))
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
+    for item in items:
+        print(f"schedule {item.name}: {item.cron or f'every {item.every_seconds} s'}", flush=True)
+    scheduler.start()
+    return 0
+
+
 def cmd_demo(args) -> int:
     from wicnews.demo import run_demo
 
@@ -327,6 +351,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep", action="store_true", help="keep the temporary database and print its URL")
     db_option(p)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("schedule", help="run the crawl schedules (APScheduler; each crawl in its own process)")
+    p.add_argument("--file", metavar="FILE", help="a schedule file or directory (default: the schedules package)")
+    p.add_argument("--once", action="store_true", help="run every enabled schedule once, now, and exit")
+    db_option(p)
+    p.set_defaults(func=cmd_schedule)
 
     p = sub.add_parser("db", help="database schema: upgrade or show the current revision")
     p.add_argument("action", choices=("upgrade", "current"))

@@ -151,6 +151,9 @@ def open_database(url: str | None, *, auto_upgrade: bool = True) -> Engine:
         engine.dispose()
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise DatabaseError(f"cannot open database {safe_url(str(engine.url))}: {reason}") from exc
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
 
 

@@ -1,0 +1,31 @@
+# Two commands on a fresh machine (Python 3.11+):
+#   make demo   install wicnews in .venv and run one monitoring cycle over the bundled sample site
+#   make test   install wicnews with its test tools in .venv and run the test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+
+.PHONY: demo test install crawl bench clean
+
+$(BIN)/wicnews: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/wicnews
+
+demo: install
+	$(BIN)/wicnews demo
+
+crawl: install
+	$(BIN)/wicnews crawl
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python bench/extract_eval.py
+	$(BIN)/python bench/crawl_throughput.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,171 @@
+"""The data layer on SQLite and on the real PostgreSQL: migrations, uniqueness, promotion."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pipelines.dedupe import text_key, url_key
+from wicnews import db
+from wicnews.errors import DatabaseError
+from wicnews.models import Article, ArticleUrl, Base, Run
+
+T0 = datetime(2022, 11, 10, 11, 30, tzinfo=timezone.utc)
+
+
+def row(url: str, text: str, canonical: str | None = None, published: datetime | None = T0, **extra) -> dict:
+    canonical = canonical or url
+    values = dict(url=url, canonical_url=canonical, url_key=url_key(canonical), text_key=text_key(text), title="t",
+                  authors=["A"], published_at=published, site_name="S", language="en", description=None, image=None,
+                  tags=[], text=text, relevant=True, matched_terms=["WIC"], source="src",
+                  first_seen_at=datetime.now(timezone.utc), run_id=None)
+    values.update(extra)
+    return values
+
+
+@pytest.fixture
+def engine(db_url):
+    engine = db.open_database(db_url)
+    yield engine
+    engine.dispose()
+
+
+def store(engine, values, *others):
+    with Session(engine) as s, s.begin():
+        return db.store_article(s, values, {url_key(u): u for u in others})
+
+
+def test_migrations_match_the_models(engine):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata) == []
+    assert db.current_revision(engine) == db.head_revision()
+
+
+def test_same_canonical_url_or_same_text_is_one_article(engine):
+    first, created = store(engine, row("http://a/1", "the text of one article"))
+    assert created
+    again, created = store(engine, row("http://a/1", "the text, edited later"))
+    assert (again, created) == (first, False)
+    copy, created = store(engine, row("http://b/copy", "The  TEXT of one article!"), "http://b/copy")
+    assert (copy, created) == (first, False)
+    with Session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Article)) == 1
+        urls = set(s.scalars(select(ArticleUrl.url).where(ArticleUrl.article_id == first)))
+    assert urls == {"http://a/1", "http://b/copy"}
+
+
+def test_the_earlier_original_takes_over_from_a_copy(engine):
+    copy_id, _ = store(engine, row("http://copy/x", "shared body text", published=T0 + timedelta(days=1)))
+    original_id, created = store(engine, row("http://orig/x", "shared body text", published=T0))
+    assert (original_id, created) == (copy_id, False)
+    with Session(engine) as s:
+        article = s.get(Article, copy_id)
+        assert (article.url, article.published_at) == ("http://orig/x", T0)
+    # a later copy does not take over back
+    store(engine, row("http://late/x", "shared body text", published=T0 + timedelta(days=3)))
+    with Session(engine) as s:
+        assert s.get(Article, copy_id).url == "http://orig/x"
+
+
+def test_the_canonical_page_takes_over_from_a_syndicated_copy(engine):
+    wire_id, _ = store(engine, row("http://wire/x", "body", canonical="http://orig/x", site_name="Wire"))
+    store(engine, row("http://orig/x", "body", site_name="Original"))
+    with Session(engine) as s:
+        article = s.get(Article, wire_id)
+        assert (article.url, article.site_name) == ("http://orig/x", "Original")
+
+
+def test_times_are_stored_and_returned_in_utc(engine):
+    hk = timezone(timedelta(hours=8))
+    article_id, _ = store(engine, row("http://a/tz", "zone text", published=datetime(2022, 11, 10, 19, 30, tzinfo=hk)))
+    with Session(engine) as s:
+        published = s.get(Article, article_id).published_at
+    assert published == datetime(2022, 11, 10, 11, 30, tzinfo=timezone.utc) and published.tzinfo == timezone.utc
+    with pytest.raises(Exception, match="naive"), Session(engine) as s, s.begin():
+        db.store_article(s, row("http://a/naive", "naive text", published=datetime(2022, 1, 1)), {})
+
+
+def test_concurrent_writers_store_one_article(db_url):
+    """Eight writers with their own engines race on the same article: one row, no error."""
+    engines = [db.open_database(db_url) for _ in range(8)]
+    barrier, results, errors = threading.Barrier(8), [], []
+
+    def write(engine, i):
+        barrier.wait()
+        try:
+            results.append(store(engine, row(f"http://race/{i % 2}", "racing body text"))[1])
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(e, i)) for i, e in enumerate(engines)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for e in engines:
+        e.dispose()
+    assert errors == [] and results.count(True) == 1
+    engine = db.open_database(db_url)
+    with Session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Article)) == 1
+        assert s.scalar(select(func.count()).select_from(ArticleUrl)) == 2
+    engine.dispose()
+
+
+def test_runs_round_trip(engine):
+    with Session(engine) as s, s.begin():
+        run_id = db.start_run(s, "monitor", ["a", "b"])
+    with Session(engine) as s, s.begin():
+        db.finish_run(s, run_id, "finished", {"pages_fetched": 3, "errors": 1, "error_counts": {"http_404": 1}})
+    with Session(engine) as s:
+        [run] = db.list_runs(s)
+        assert (run.status, run.sources, run.error_counts, run.pages_fetched) == ("finished", ["a", "b"], {"http_404": 1}, 3)
+        assert run.finished_at >= run.started_at
+        assert s.scalar(select(func.count()).select_from(Run)) == 1
+
+
+def test_default_location_is_absolute(monkeypatch, tmp_path):
+    monkeypatch.delenv("WICNEWS_HOME", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert db.default_url() == f"sqlite:///{tmp_path / 'xdg' / 'wicnews' / 'wicnews.db'}"
+    monkeypatch.setenv("WICNEWS_HOME", "relative/home")
+    monkeypatch.chdir(tmp_path)
+    assert db.default_url() == f"sqlite:///{tmp_path / 'relative' / 'home' / 'wicnews.db'}"
+    assert db.resolve_url("sqlite:///rel.db") == f"sqlite:///{tmp_path / 'rel.db'}"
+    assert db.resolve_url("postgresql://u:secret@h/d") == "postgresql+psycopg://u:secret@h/d"
+    assert db.safe_url("postgresql+psycopg://u:secret@h/d") == "postgresql+psycopg://u:***@h/d"
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(sqlite_url):
+    engine = db.open_database(sqlite_url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+    engine.dispose()
+
+
+@pytest.mark.parametrize("url, message", [
+    ("postgresql://postgres@127.0.0.1:1/x", "cannot open database postgresql+psycopg://postgres@127.0.0.1:1/x"),
+    ("nosuchdb://x", "cannot use database"),
+    ("::not a url::", "not a database URL"),
+])
+def test_unusable_databases_raise_one_readable_error(url, message):
+    with pytest.raises(DatabaseError, match=message.replace("+", r"\+").replace(".", r"\.")):
+        db.open_database(url)
+
+
+def test_an_outdated_postgresql_schema_is_not_upgraded_behind_the_users_back(pg_url):
+    engine = db.make_engine(pg_url)
+    db.upgrade(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'older'")
+    with pytest.raises(DatabaseError, match="run `wicnews db upgrade`"):
+        db.open_database(pg_url)
+    engine.dispose()

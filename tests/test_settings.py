@@ -1,0 +1,71 @@
+"""Configuration: every component path loads, defaults are safe and polite, and settings flow
+one way (module defaults < WICNEWS_* environment < -s)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from scrapy.utils.misc import load_object
+
+from wicnews.cli import project_settings
+from wicnews.errors import ConfigError
+
+
+@pytest.mark.parametrize("setting", ["ITEM_PIPELINES", "EXTENSIONS", "DOWNLOADER_MIDDLEWARES"])
+def test_every_component_path_loads(setting):
+    paths = [p for p, order in project_settings().getdict(setting).items() if order is not None]
+    assert paths
+    for path in paths:
+        assert callable(load_object(path)), path
+
+
+def test_pipelines_load_in_a_fresh_interpreter_outside_the_repository(tmp_path):
+    """`scrapy crawl` appends the project root to sys.path; the installed packages must not need it."""
+    code = ("from scrapy.utils.misc import load_object; import wicnews.settings as s; "
+            "[load_object(p) for p in s.ITEM_PIPELINES]; import pipelines, schedules; print('ok')")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_pipeline_order():
+    order = project_settings().getdict("ITEM_PIPELINES")
+    assert sorted(order, key=order.get) == ["pipelines.normalise.NormalisePipeline", "pipelines.relevance.RelevancePipeline",
+                                            "pipelines.dedupe.DedupePipeline", "pipelines.store.StorePipeline"]
+
+
+def test_secure_and_polite_defaults():
+    s = project_settings()
+    handlers = s.getdict("DOWNLOAD_HANDLERS")
+    assert all(handlers[scheme] is None for scheme in ("file", "data", "ftp", "s3"))
+    assert s.getbool("TELNETCONSOLE_ENABLED") is False
+    assert s.getbool("REMOTE_CONTROL_ENABLED") is False
+    assert s.getdict("EXTENSIONS")["scrapy.extensions.telnet.TelnetConsole"] is None
+    assert s.getbool("ROBOTSTXT_OBEY") is True
+    assert s.getbool("AUTOTHROTTLE_ENABLED") is True
+    assert s.getfloat("DOWNLOAD_DELAY") >= 0.5
+    assert 1 <= s.getint("CONCURRENT_REQUESTS_PER_DOMAIN") <= 4
+    assert 10 * 2**20 <= s.getint("DOWNLOAD_MAXSIZE") <= 100 * 2**20
+    assert "wicnews" in s.get("USER_AGENT") and "contact" in s.get("USER_AGENT")
+
+
+def test_settings_flow_module_then_environment_then_command_line():
+    code = ("from wicnews.cli import project_settings as p; import sys; s = p(None, sys.argv[1:]); "
+            "print(s.getint('WICNEWS_MAX_AGE_DAYS'), s.getbool('WICNEWS_SKIP_SEEN'), s.getfloat('DOWNLOAD_DELAY'))")
+    env = {"WICNEWS_MAX_AGE_DAYS": "9", "WICNEWS_SKIP_SEEN": "false", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True).stdout.split()
+    assert out == ["9", "False", "1.0"]
+    out = subprocess.run([sys.executable, "-c", code, "WICNEWS_MAX_AGE_DAYS=3", "DOWNLOAD_DELAY=0"], env=env,
+                         capture_output=True, text=True).stdout.split()
+    assert out == ["3", "False", "0.0"]
+
+
+def test_db_flag_wins():
+    assert project_settings("sqlite:///x.db").get("WICNEWS_DATABASE_URL") == "sqlite:///x.db"
+
+
+@pytest.mark.parametrize("bad", ["NOEQUALS", "lower=1", "=1"])
+def test_bad_overrides_are_config_errors(bad):
+    with pytest.raises(ConfigError):
+        project_settings(None, [bad])

@@ -1,0 +1,57 @@
+"""Unit tests of pipelines.dedupe: the text and URL keys the store enforces."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from pipelines.dedupe import DedupePipeline, normalise_for_key, text_key, url_key
+from wicnews.items import Article
+
+BASE = ("Alibaba Group Holding, owner of the South China Morning Post, sent executives to the World Internet "
+        "Conference in Wuzhen. \"It's about business,\" one delegate said.\n\nThe event ends on Friday.")
+
+
+@pytest.mark.parametrize("variant", [
+    BASE.replace(" to the World", "\nto the World").replace("\n\n", "\n"),  # re-wrapped paragraphs
+    BASE.replace("\n\n", "\n\n\n   \n"),
+    BASE.replace('"It\'s', "\u201cIt\u2019s").replace('business,"', "business,\u201d"),  # curly quotes
+    BASE.upper(),
+    BASE.replace("Alibaba", "\uff21\uff4c\uff49\uff42\uff41\uff42\uff41"),  # full-width Ａｌｉｂａｂａ (NFKC)
+    BASE.replace("Holding, owner", "Holding , owner").replace("said.", "said ."),
+    "  " + BASE + "  \n",
+], ids=["rewrapped", "blank-lines", "curly-quotes", "case", "nfkc", "punct-spacing", "edges"])
+def test_text_key_ignores_formatting(variant):
+    assert variant != BASE
+    assert text_key(variant) == text_key(BASE)
+
+
+@pytest.mark.parametrize("variant", [
+    BASE.replace("Friday", "Thursday"),
+    BASE.replace("owner of", "owner"),
+    BASE + " More.",
+])
+def test_text_key_differs_when_a_word_differs(variant):
+    assert text_key(variant) != text_key(BASE)
+
+
+def test_normalise_for_key():
+    assert normalise_for_key("Ｗｕｚｈｅｎ  Summit’s\n\nAI—forum!") == "wuzhen summit s ai forum"
+    assert normalise_for_key("世界互联网大会，乌镇。") == "世界互联网大会 乌镇"
+
+
+def test_url_key():
+    a = url_key("https://www.scmp.com/news/article/3199102")
+    assert re.fullmatch(r"[0-9a-f]{64}", a)
+    assert a == url_key("https://www.scmp.com/news/article/3199102")
+    assert a != url_key("https://www.scmp.com/news/article/3199103")
+    assert a != url_key("http://www.scmp.com/news/article/3199102")
+
+
+def test_pipeline_stamps_both_keys():
+    item = Article(url="https://e.com/a", source="s", text=BASE, canonical_url="https://e.com/canonical")
+    assert DedupePipeline().process_item(item) is item
+    assert item.url_key == url_key("https://e.com/canonical")
+    assert item.text_key == text_key(BASE)
+    assert re.fullmatch(r"[0-9a-f]{64}", item.text_key)

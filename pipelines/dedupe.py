@@ -14,6 +14,8 @@ from itemadapter import ItemAdapter
 
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "‟": '"'})
 _WORD = re.compile(r"\w+")
+# Chinese has no spaces between words: a line break inside a sentence must not count.
+_CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff]) (?=[\u3400-\u9fff])")
 
 
 def url_key(canonical_url: str) -> str:
@@ -25,7 +27,7 @@ def normalise_for_key(text: str) -> str:
     """The text as a comparison sees it: NFKC, case-folded, the words only, one space apart.
     Re-wrapped paragraphs, curly vs straight quotes and punctuation spacing do not count."""
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
-    return " ".join(_WORD.findall(text))
+    return _CJK_GAP.sub("", " ".join(_WORD.findall(text)))
 
 
 def text_key(text: str) -> str:

@@ -39,8 +39,7 @@ WIC_TOPIC = Topic(
         Term("Light of Internet Expo", (r"\blight\s+of\s+(?:the\s+)?internet\s+expo\b", r"互联网之光博览会")),
     ),
     weak=(
-        Term("Wuzhen", (r"\bwuzhen\b",)),
-        Term("乌镇", (r"乌镇", r"烏鎮")),
+        Term("Wuzhen", (r"\bwuzhen\b", r"乌镇", r"烏鎮")),
         Term("WIC", (r"\bWIC\b",), case_sensitive=True),
         Term("shared future in cyberspace", (r"\bcommunity\s+with\s+a\s+shared\s+future\s+in\s+cyberspace\b", r"网络空间命运共同体")),
         Term("Cyberspace Administration of China", (r"\bcyberspace\s+administration\s+of\s+china\b", r"国家网信办", r"国家互联网信息办公室")),

@@ -60,8 +60,6 @@ def test_unrelated_football_article():
     assert judge(art.title, art.text) == (False, [])
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: 'Wuzhen' and '乌镇' are separate weak terms, so the same place name in two "
-                                       "scripts counts as two distinct weak terms and a tourism story becomes relevant")
 def test_same_weak_term_in_two_scripts_is_not_enough():
     assert judge("Autumn in Wuzhen (乌镇)", WUZHEN_TOURISM)[0] is False
 

@@ -96,8 +96,6 @@ def test_toml_syntax_error_names_the_line():
     assert f"line {line_of(text, 'kind = feed')}" in error
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: TOML syntax errors are reported as 'file: invalid TOML: ... (at line N, "
-                                       "column M)', not in the documented 'file:LINE: ...' form of every other error")
 def test_toml_syntax_error_uses_file_line_prefix():
     text = GOOD + '\n[[source]]\nname = "third"\nkind = feed\n'
     assert config_error(text).startswith(f"my/sources.toml:{line_of(text, 'kind = feed')}:")

@@ -83,9 +83,10 @@ def decode_html(body: bytes, content_type: str | None = None, *, max_replacement
     swapped for a guess that would garble every other character. Raises
     ``PageError("encoding")`` when nothing decodes the page.
     """
-    bom_codec, bom_len = read_bom(body)
+    bom_codec, bom = read_bom(body)
     if bom_codec:
-        return body[bom_len:].decode(bom_codec, "replace"), bom_codec, 0
+        text = body[len(bom):].decode(bom_codec, "replace")
+        return text, bom_codec, text.count("\ufffd")
     declared = [c for c in (_codec(http_content_type_encoding(content_type or "")),
                             _codec(html_body_declared_encoding(body[:8192]))) if c]
     declared = list(dict.fromkeys(declared))
@@ -218,10 +219,17 @@ def detect_language(text: str) -> str | None:
     return py3langid.classify(sample)[0]
 
 
+_CJK_NAMES = re.compile(r"[\u3400-\u9fff·]{2,5}(?:\s+[\u3400-\u9fff·]{2,5})+")
+
+
 def _split_names(value: str | None) -> list[str]:
+    """trafilatura joins authors with "; "; Chinese bylines separate names with spaces."""
     if not value:
         return []
-    return [name.strip() for name in value.split(";") if name.strip()]
+    names = []
+    for name in (n.strip() for n in value.split(";")):
+        names.extend(name.split() if _CJK_NAMES.fullmatch(name) else [name] if name else [])
+    return names
 
 
 # --- the one entry point -------------------------------------------------------------------

@@ -7,6 +7,7 @@ or open local files by itself.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urljoin
@@ -29,6 +30,24 @@ class Entry:
     authors: list[str] = field(default_factory=list)
     summary: str | None = None
     language: str | None = None
+
+
+_EMAIL = re.compile(r"\S+@\S+")
+
+
+def _authors(item) -> list[str]:
+    """Author names of an entry. RSS ``<author>`` holds "email (Name)"; feedparser's own
+    split of that breaks on long top-level domains, so the raw value is read here."""
+    raw = [a.get("name") or "" for a in item.get("authors", [])] if "author_detail" not in item or \
+        item.get("author_detail", {}).get("email") is None else []
+    if item.get("author"):
+        raw = [item["author"]] if not raw or "@" in item["author"] else raw
+    names = []
+    for value in raw:
+        inner = re.search(r"\(([^()]+)\)", value)
+        value = inner[1] if inner and "@" in value else _EMAIL.sub("", value)
+        names.extend(n.strip() for n in re.split(r",|\band\b|;", value) if n.strip())
+    return list(dict.fromkeys(names))
 
 
 def _entry_time(entry) -> datetime | None:
@@ -67,9 +86,7 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> list[E
         link = urljoin(url, link.strip())
         if not link.startswith(("http://", "https://")):
             continue
-        authors = [a.get("name") for a in item.get("authors", []) if a.get("name")]
-        if not authors and item.get("author"):
-            authors = [item["author"]]
+        authors = _authors(item)
         entries.append(Entry(url=link, title=item.get("title"), published_at=_entry_time(item), authors=authors,
                              summary=item.get("summary"), language=language))
     return entries

@@ -5,6 +5,7 @@ The XML parser never resolves entities, never touches the network and refuses hu
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
@@ -45,7 +46,7 @@ def parse_sitemap(body: bytes, url: str) -> Sitemap:
     if body[:2] == b"\x1f\x8b":
         try:
             body = gunzip(body, max_size=MAX_SITEMAP_BYTES)
-        except (OSError, EOFError, ValueError) as exc:
+        except (OSError, EOFError, ValueError, zlib.error) as exc:
             raise PageError("sitemap_malformed", f"bad gzip sitemap: {exc}") from exc
     parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False, remove_comments=True)
     try:

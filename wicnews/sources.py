@@ -106,7 +106,8 @@ def parse_sources(text: str, filename: str = "<sources>") -> list[Source]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{filename}: invalid TOML: {exc}") from None
+        at = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        raise ConfigError(f"{filename}:{at[1] if at else 1}: invalid TOML: {exc}") from None
     unknown = set(data) - {"source"}
     if unknown:
         raise ConfigError(f"{filename}: unknown top-level key {sorted(unknown)[0]!r}; declare sources as [[source]] tables")

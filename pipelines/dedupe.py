@@ -1,21 +1,40 @@
-"""Dedupe keys: the same canonical URL, or the same normalised text, is one article.
+"""Dedupe: one article, whatever number of URLs and copies it was found under.
 
-This pipeline only computes the keys; the store's unique constraints decide, across runs
-and processes, with ``INSERT ... ON CONFLICT`` (the database is the arbiter).
+Exact: the same canonical URL (``url_key``) or the same normalised text (``text_key``) is
+one article; the store's unique constraints decide, across runs and processes, with
+``INSERT ... ON CONFLICT`` (the database is the arbiter).
+
+Near: a copy that differs by a few lines (a syndication note, a dropped paragraph, another
+headline in the body) has other keys. Its MinHash signature shares LSH bands with the
+original's; the store looks candidates up by band and confirms with the Jaccard similarity
+of the two texts' 4-token shingles (``WICNEWS_NEAR_DUP_THRESHOLD``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import struct
 import unicodedata
 
 from itemadapter import ItemAdapter
 
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "‟": '"'})
 _WORD = re.compile(r"\w+")
+_CJK = "\u3400-\u9fff\uf900-\ufaff"
 # Chinese has no spaces between words: a line break inside a sentence must not count.
-_CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff]) (?=[\u3400-\u9fff])")
+_CJK_GAP = re.compile(rf"(?<=[{_CJK}]) (?=[{_CJK}])")
+_TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
+
+SHINGLE = 4            # tokens per shingle
+PERMUTATIONS = 64      # MinHash signature length
+ROWS = 4               # signature rows per LSH band: 16 bands, pairs from J ~ 0.5 become candidates
+_PRIME = (1 << 61) - 1
+_MASK = (1 << 64) - 1
+# Fixed, documented seeds: signatures must stay comparable across runs and processes.
+_COEFFS = [(int.from_bytes(hashlib.blake2b(f"a{i}".encode(), digest_size=8).digest(), "big") % (_PRIME - 1) + 1,
+            int.from_bytes(hashlib.blake2b(f"b{i}".encode(), digest_size=8).digest(), "big") % _PRIME)
+           for i in range(PERMUTATIONS)]
 
 
 def url_key(canonical_url: str) -> str:
@@ -35,11 +54,49 @@ def text_key(text: str) -> str:
     return hashlib.sha256(normalise_for_key(text).encode("utf-8")).hexdigest()
 
 
+def shingles(text: str) -> set[int]:
+    """64-bit hashes of the text's 4-token shingles; a token is a word, or one Chinese
+    character (Chinese is not written with spaces)."""
+    tokens = _TOKEN.findall(normalise_for_key(text))
+    if len(tokens) < SHINGLE:
+        tokens = tokens + [""] * (SHINGLE - len(tokens)) if tokens else []
+    return {int.from_bytes(hashlib.blake2b("\x1f".join(tokens[i:i + SHINGLE]).encode("utf-8"), digest_size=8).digest(),
+                           "big") for i in range(max(0, len(tokens) - SHINGLE + 1))}
+
+
+def similarity(a: set[int], b: set[int]) -> float:
+    """Jaccard similarity of two shingle sets."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+def minhash(shingle_set: set[int]) -> list[int]:
+    """MinHash signature: for each of the fixed permutations, the least permuted shingle."""
+    if not shingle_set:
+        return []
+    values = [x & _MASK for x in shingle_set]
+    return [min((a * x + b) % _PRIME for x in values) for a, b in _COEFFS]
+
+
+def bands(text: str) -> list[str]:
+    """LSH band keys of a text (``"<band>:<hash>"``); texts sharing one are candidates."""
+    signature = minhash(shingles(text))
+    keys = []
+    for band in range(len(signature) // ROWS):
+        rows = signature[band * ROWS:(band + 1) * ROWS]
+        digest = hashlib.blake2b(struct.pack(f">{ROWS}Q", *rows), digest_size=8).hexdigest()
+        keys.append(f"{band:02d}:{digest}")
+    return keys
+
+
 class DedupePipeline:
-    """Stamps ``url_key`` and ``text_key`` on each article for the store to enforce."""
+    """Stamps ``url_key``, ``text_key`` and the LSH ``bands`` on each article; the store
+    enforces them."""
 
     def process_item(self, item):
         adapter = ItemAdapter(item)
         adapter["url_key"] = url_key(adapter["canonical_url"])
         adapter["text_key"] = text_key(adapter["text"])
+        adapter["bands"] = bands(adapter["text"])
         return item

@@ -1,9 +1,12 @@
 """Store articles; the database's unique constraints decide what is new.
 
 ``INSERT ... ON CONFLICT DO NOTHING`` on the canonical-URL key and the text key: a conflict
-means the article is already stored (this run, an earlier one, or another process), and the
-URL it came under is recorded as one more URL of that article. Counts
-``wicnews/articles_new``, ``wicnews/duplicates`` and ``wicnews/errors/store_failed``.
+means the article is already stored (this run, an earlier one, or another process). A new
+text that shares an LSH band with a stored one that is at least
+``WICNEWS_NEAR_DUP_THRESHOLD`` similar is a near-duplicate of it. Either way the URL it
+came under is recorded as one more URL of that article. Counts ``wicnews/articles_new``,
+``wicnews/duplicates`` (of which ``wicnews/near_duplicates``) and
+``wicnews/errors/store_failed``.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from scrapy.exceptions import DropItem
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from pipelines.dedupe import url_key
+from pipelines.dedupe import shingles, similarity, url_key
 from pipelines.normalise import canonicalize_url
 from wicnews import db
 from wicnews.models import utcnow
@@ -36,16 +39,18 @@ def article_row(adapter: ItemAdapter, run_id: int | None) -> dict:
 class StorePipeline:
     """Writes each article once; duplicates are dropped after their URL is recorded."""
 
-    def __init__(self, database_url: str, auto_upgrade: bool = True, stats=None):
+    def __init__(self, database_url: str, auto_upgrade: bool = True, stats=None, near_dup_threshold: float = 0.75):
         self.database_url = database_url
         self.auto_upgrade = auto_upgrade
         self.stats = stats
+        self.near_dup_threshold = near_dup_threshold
         self.engine = None
 
     @classmethod
     def from_crawler(cls, crawler):
         s = crawler.settings
-        return cls(s.get("WICNEWS_DATABASE_URL"), s.getbool("WICNEWS_AUTO_UPGRADE"), crawler.stats)
+        return cls(s.get("WICNEWS_DATABASE_URL"), s.getbool("WICNEWS_AUTO_UPGRADE"), crawler.stats,
+                   s.getfloat("WICNEWS_NEAR_DUP_THRESHOLD"))
 
     def open_spider(self):
         self.engine = db.open_database(self.database_url, auto_upgrade=self.auto_upgrade)
@@ -59,16 +64,21 @@ class StorePipeline:
         run_id = self.stats.get_value("wicnews/run_id") if self.stats else None
         row = article_row(adapter, run_id)
         fetched = {canonicalize_url(u) for u in (adapter["url"], adapter.get("requested_url"), *adapter.get("via", ())) if u}
+        mine = shingles(row["text"])
         try:
             with Session(self.engine) as session, session.begin():
-                article_id, created = db.store_article(session, row, {url_key(u): u for u in sorted(fetched)})
+                article_id, outcome = db.store_article(
+                    session, row, {url_key(u): u for u in sorted(fetched)}, bands=adapter.get("bands") or (),
+                    score=lambda text: similarity(mine, shingles(text)), threshold=self.near_dup_threshold)
         except SQLAlchemyError as exc:
             self._inc("wicnews/errors/store_failed")
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
             raise DropItem(f"could not store <{adapter['url']}>: {reason}", log_level="ERROR") from exc
-        if not created:
+        if outcome != "new":
             self._inc("wicnews/duplicates")
-            raise DropItem(f"duplicate of article #{article_id}: <{adapter['url']}>", log_level="INFO")
+            if outcome == "near_duplicate":
+                self._inc("wicnews/near_duplicates")
+            raise DropItem(f"{outcome.replace('_', '-')} of article #{article_id}: <{adapter['url']}>", log_level="INFO")
         self._inc("wicnews/articles_new")
         logger.info("stored article #%d%s: %s <%s>", article_id, "" if row["relevant"] else " (not relevant)",
                     row["title"], row["canonical_url"])

@@ -28,6 +28,7 @@ DIGEST_PATH = "/digest/stories/wic-2022-business-focus.html"
 UNRELATED_PATH = "/scmp/sport/football/article/3199150/hong-kong-football-league-season-resumes.html"
 CHINESE_PATH = "/zj/2022/11/09/wic2022-opening.html"
 SLIGHTLY_BROKEN_PATH = "/bad/slightly-broken.html"
+MIRROR_PATH = "/mirror/2022/11/12/wuzhen-summit-business-turn.html"
 
 
 def seed() -> tuple[str, str]:
@@ -147,46 +148,11 @@ def wicnews(tmp_path):
 
 @pytest.fixture
 def sources_file(tmp_path, site):
-    """A sources file over every source of the fixture site."""
+    """A sources file over every source of the fixture site (the demo's), plus a disabled one."""
+    from wicnews.demo import DEMO_SOURCES
+
     path = tmp_path / "sources.toml"
-    path.write_text(f"""
-[[source]]
-name = "scmp-china"
-kind = "feed"
-url = "{site.base}/feeds/scmp-china.rss"
-timezone = "Asia/Hong_Kong"
-
-[[source]]
-name = "asia-tech-wire"
-kind = "feed"
-url = "{site.base}/feeds/asiatechwire.atom"
-
-[[source]]
-name = "tech-digest"
-kind = "feed"
-url = "{site.base}/feeds/digest.rdf"
-
-[[source]]
-name = "news-sitemaps"
-kind = "sitemap"
-url = "{site.base}/sitemaps/index.xml"
-
-[[source]]
-name = "scmp-wic-topic"
-kind = "page"
-url = "{site.base}/scmp/topics/world-internet-conference.html"
-link_pattern = "/article/"
-
-[[source]]
-name = "broken-links"
-kind = "feed"
-url = "{site.base}/feeds/bad-links.rss"
-
-[[source]]
-name = "broken-feed"
-kind = "feed"
-url = "{site.base}/feeds/broken.rss"
-
+    path.write_text(DEMO_SOURCES.format(base=site.base) + f"""
 [[source]]
 name = "disabled-one"
 kind = "feed"

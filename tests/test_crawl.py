@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import (AMP_PATH, CHINESE_PATH, DIGEST_PATH, FAST, SEED_PATH, SEED_TITLE, SLIGHTLY_BROKEN_PATH,
-                      UNRELATED_PATH, WIRE_PATH, flat, seed)
+from conftest import (AMP_PATH, CHINESE_PATH, DIGEST_PATH, FAST, MIRROR_PATH, SEED_PATH, SEED_TITLE,
+                      SLIGHTLY_BROKEN_PATH, UNRELATED_PATH, WIRE_PATH, flat, seed)
 
 BAD_KINDS = {"http_404", "http_500", "redirect_loop", "empty_body", "not_html", "too_large", "encoding", "feed_malformed"}
 
@@ -51,8 +51,9 @@ def test_full_cycle_stores_each_article_once_and_rerun_adds_nothing(site, wicnew
     assert "utm_" not in article["canonical_url"] and "#" not in article["canonical_url"]
     assert article["url"] == seed_url  # the feed linked it with utm_* and a fragment
     assert article["source"] in {"scmp-china", "news-sitemaps", "scmp-wic-topic", "broken-links"}
-    # the AMP page, the syndicated copy (canonical) and the aggregator copy (same text) are this article
-    assert sorted(article["also_at"]) == sorted(site.url(p) for p in (AMP_PATH, WIRE_PATH, DIGEST_PATH))
+    # the AMP page, the syndicated copy (canonical), the aggregator copy (same text) and the
+    # republished copy (near-duplicate) are this article
+    assert sorted(article["also_at"]) == sorted(site.url(p) for p in (AMP_PATH, WIRE_PATH, DIGEST_PATH, MIRROR_PATH))
     first_seen = datetime.fromisoformat(article["first_seen_at"])
     assert abs((datetime.now(timezone.utc) - first_seen).total_seconds()) < 600
 
@@ -71,7 +72,7 @@ def test_full_cycle_stores_each_article_once_and_rerun_adds_nothing(site, wicnew
     [run] = runs_json(wicnews, db_url)
     assert run["status"] == "finished"
     assert run["articles_new"] == 4
-    assert run["duplicates"] == 3  # AMP, wire and digest copies
+    assert run["duplicates"] == 4  # AMP, wire, digest and mirror copies
     assert run["not_relevant"] == 1
     assert BAD_KINDS <= set(run["error_counts"]), run["error_counts"]
     assert run["errors"] == sum(run["error_counts"][k] for k in BAD_KINDS)

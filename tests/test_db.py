@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pipelines.dedupe import text_key, url_key
+from pipelines.dedupe import bands, shingles, similarity, text_key, url_key
 from wicnews import db
 from wicnews.errors import DatabaseError
-from wicnews.models import Article, ArticleUrl, Base, Run
+from wicnews.models import Article, ArticleBand, ArticleUrl, Base, Run
 
 T0 = datetime(2022, 11, 10, 11, 30, tzinfo=timezone.utc)
 
@@ -34,9 +34,11 @@ def engine(db_url):
     engine.dispose()
 
 
-def store(engine, values, *others):
+def store(engine, values, *others, near: float = 0.0):
+    mine = shingles(values["text"])
     with Session(engine) as s, s.begin():
-        return db.store_article(s, values, {url_key(u): u for u in others})
+        return db.store_article(s, values, {url_key(u): u for u in others}, bands=bands(values["text"]),
+                                score=lambda text: similarity(mine, shingles(text)), threshold=near)
 
 
 def test_migrations_match_the_models(engine):
@@ -49,12 +51,10 @@ def test_migrations_match_the_models(engine):
 
 
 def test_same_canonical_url_or_same_text_is_one_article(engine):
-    first, created = store(engine, row("http://a/1", "the text of one article"))
-    assert created
-    again, created = store(engine, row("http://a/1", "the text, edited later"))
-    assert (again, created) == (first, False)
-    copy, created = store(engine, row("http://b/copy", "The  TEXT of one article!"), "http://b/copy")
-    assert (copy, created) == (first, False)
+    first, outcome = store(engine, row("http://a/1", "the text of one article"))
+    assert outcome == "new"
+    assert store(engine, row("http://a/1", "the text, edited later")) == (first, "duplicate")
+    assert store(engine, row("http://b/copy", "The  TEXT of one article!"), "http://b/copy") == (first, "duplicate")
     with Session(engine) as s:
         assert s.scalar(select(func.count()).select_from(Article)) == 1
         urls = set(s.scalars(select(ArticleUrl.url).where(ArticleUrl.article_id == first)))
@@ -63,8 +63,7 @@ def test_same_canonical_url_or_same_text_is_one_article(engine):
 
 def test_the_earlier_original_takes_over_from_a_copy(engine):
     copy_id, _ = store(engine, row("http://copy/x", "shared body text", published=T0 + timedelta(days=1)))
-    original_id, created = store(engine, row("http://orig/x", "shared body text", published=T0))
-    assert (original_id, created) == (copy_id, False)
+    assert store(engine, row("http://orig/x", "shared body text", published=T0)) == (copy_id, "duplicate")
     with Session(engine) as s:
         article = s.get(Article, copy_id)
         assert (article.url, article.published_at) == ("http://orig/x", T0)
@@ -80,6 +79,33 @@ def test_the_canonical_page_takes_over_from_a_syndicated_copy(engine):
     with Session(engine) as s:
         article = s.get(Article, wire_id)
         assert (article.url, article.site_name) == ("http://orig/x", "Original")
+
+
+STORY = " ".join(f"Sentence {i} of the Wuzhen story says delegates discussed topic number {i * 37 % 101}." for i in range(60))
+OTHER = " ".join(f"Line {i} of a football report mentions goal number {i * 13 % 89} in the second half." for i in range(60))
+
+
+def test_near_duplicates_are_one_article(engine):
+    original, outcome = store(engine, row("http://orig/s", STORY, published=T0), near=0.75)
+    assert outcome == "new"
+    copy = STORY.replace("Sentence 5 ", "Sentence five ") + " This story first appeared in the Morning Post."
+    assert store(engine, row("http://copy/s", copy, published=T0 + timedelta(hours=3)), near=0.75) == (original, "near_duplicate")
+    # an unrelated text sharing no band is new; with detection off a copy is new too
+    assert store(engine, row("http://other/s", OTHER), near=0.75)[1] == "new"
+    assert store(engine, row("http://copy2/s", copy + " Updated.", published=T0), near=0.0)[1] == "new"
+    with Session(engine) as s:
+        article = s.get(Article, original)
+        assert article.url == "http://orig/s" and article.text == STORY
+        assert set(s.scalars(select(ArticleUrl.url).where(ArticleUrl.article_id == original))) == {"http://orig/s", "http://copy/s"}
+        assert s.scalar(select(func.count()).select_from(ArticleBand).where(ArticleBand.article_id == original)) == 16
+
+
+def test_a_near_duplicate_published_earlier_becomes_the_representative(engine):
+    copy_id, _ = store(engine, row("http://copy/e", STORY + " Republished with permission.", published=T0 + timedelta(days=1)))
+    assert store(engine, row("http://orig/e", STORY, published=T0), near=0.75) == (copy_id, "near_duplicate")
+    with Session(engine) as s:
+        article = s.get(Article, copy_id)
+        assert (article.url, article.text, article.text_key) == ("http://orig/e", STORY, text_key(STORY))
 
 
 def test_times_are_stored_and_returned_in_utc(engine):
@@ -100,7 +126,7 @@ def test_concurrent_writers_store_one_article(db_url):
     def write(engine, i):
         barrier.wait()
         try:
-            results.append(store(engine, row(f"http://race/{i % 2}", "racing body text"))[1])
+            results.append(store(engine, row(f"http://race/{i % 2}", "racing body text"))[1] == "new")
         except Exception as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
 
@@ -168,4 +194,17 @@ def test_an_outdated_postgresql_schema_is_not_upgraded_behind_the_users_back(pg_
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'older'")
     with pytest.raises(DatabaseError, match="run `wicnews db upgrade`"):
         db.open_database(pg_url)
+    engine.dispose()
+
+
+def test_upgrade_from_0001_indexes_existing_articles(sqlite_url):
+    engine = db.make_engine(sqlite_url)
+    db.upgrade(engine, "0001")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO articles (url, canonical_url, url_key, text_key, authors, tags, text, relevant, "
+                             "matched_terms, source, first_seen_at) VALUES ('u', 'u', 'k', 't', '[]', '[]', ?, 1, '[]', 's', "
+                             "'2022-11-10 00:00:00')", (STORY,))
+    db.upgrade(engine)
+    with Session(engine) as s:
+        assert sorted(s.scalars(select(ArticleBand.band))) == sorted(bands(STORY))
     engine.dispose()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import seed
 
-from pipelines.dedupe import DedupePipeline, normalise_for_key, text_key, url_key
+from pipelines.dedupe import DedupePipeline, bands, normalise_for_key, shingles, similarity, text_key, url_key
 from wicnews.items import Article
 
 BASE = ("Alibaba Group Holding, owner of the South China Morning Post, sent executives to the World Internet "
@@ -57,3 +58,36 @@ def test_pipeline_stamps_both_keys():
     assert item.url_key == url_key("https://e.com/canonical")
     assert item.text_key == text_key(BASE)
     assert re.fullmatch(r"[0-9a-f]{64}", item.text_key)
+
+
+# --- near-duplicates -----------------------------------------------------------------------
+
+SEED_BODY = seed()[1]
+
+
+def test_near_copy_is_similar_and_shares_bands():
+    copy = SEED_BODY.replace("Coinciding with the conference,", "Alongside the conference,") + \
+        " This article first appeared in the South China Morning Post."
+    assert similarity(shingles(SEED_BODY), shingles(copy)) > 0.9
+    assert len(set(bands(SEED_BODY)) & set(bands(copy))) >= 4
+
+
+def test_another_story_on_the_same_event_is_not_similar():
+    other = ("The World Internet Conference in Wuzhen opened on Wednesday with a speech on the digital economy. "
+             "Delegates from dozens of countries discussed cybersecurity, data flows and artificial intelligence, "
+             "while exhibitors at the Light of Internet Expo showed industrial robots and smart port systems.") * 3
+    assert similarity(shingles(SEED_BODY), shingles(other)) < 0.1
+    assert not set(bands(SEED_BODY)) & set(bands(other))
+
+
+def test_bands_are_stable_and_text_order_matters():
+    assert bands(SEED_BODY) == bands(SEED_BODY) and len(bands(SEED_BODY)) == 16
+    assert all(re.fullmatch(r"\d{2}:[0-9a-f]{16}", b) for b in bands(SEED_BODY))
+    assert bands("") == [] and shingles("") == set()
+    assert len(shingles("two words")) == 1  # short texts still get one shingle
+
+
+def test_chinese_text_is_shingled_by_character():
+    text = "2022年世界互联网大会乌镇峰会开幕，聚焦数字经济与产业数字化。"
+    assert similarity(shingles(text), shingles(text.replace("开幕", "开幕了"))) > 0.7
+    assert len(shingles(text)) > 20

@@ -10,6 +10,7 @@ import os
 import re
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 from sqlalchemy import create_engine, event, func, inspect, or_, select, update
 from sqlalchemy.engine import Engine, make_url
@@ -17,7 +18,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQL
 from sqlalchemy.orm import Session
 
 from wicnews.errors import DatabaseError
-from wicnews.models import Article, ArticleUrl, Base, Run, utcnow
+from wicnews.models import Article, ArticleBand, ArticleUrl, Base, Run, utcnow
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -160,28 +161,29 @@ def open_database(url: str | None, *, auto_upgrade: bool = True) -> Engine:
 # --- writes ----------------------------------------------------------------------------
 
 def _insert_ignore(session: Session, model, values: dict):
-    """``INSERT ... ON CONFLICT DO NOTHING RETURNING id``: the new id, or None when a unique
-    constraint already holds an equal row. Other backends use a savepoint."""
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING <primary key>``: the new row's key, or
+    None when a unique constraint already holds an equal row. Other backends use a savepoint."""
+    key = inspect(model).primary_key[0]
     dialect = session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
         if dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
-        stmt = insert(model).values(**values).on_conflict_do_nothing().returning(model.id)
+        stmt = insert(model).values(**values).on_conflict_do_nothing().returning(key)
         return session.execute(stmt).scalar_one_or_none()
     try:
         with session.begin_nested():
             obj = model(**values)
             session.add(obj)
-        return obj.id
+        return getattr(obj, key.key)
     except IntegrityError:
         return None
 
 
 # What a stored article takes over from an earlier-published copy of itself.
-REPRESENTATIVE = ("url", "canonical_url", "url_key", "title", "authors", "published_at", "site_name", "language",
-                  "description", "image", "tags", "text", "relevant", "matched_terms", "source")
+REPRESENTATIVE = ("url", "canonical_url", "url_key", "text_key", "title", "authors", "published_at", "site_name",
+                  "language", "description", "image", "tags", "text", "relevant", "matched_terms", "source")
 
 
 def _promote_original(session: Session, article_id: int, values: dict, same_url: bool) -> bool:
@@ -211,29 +213,67 @@ def _promote_original(session: Session, article_id: int, values: dict, same_url:
         return False
 
 
-def store_article(session: Session, values: dict, other_urls: dict[str, str]) -> tuple[int, bool]:
-    """Insert an article unless its canonical URL or its text is already stored.
+def _add_bands(session: Session, article_id: int, bands) -> None:
+    for band in dict.fromkeys(bands):
+        _insert_ignore(session, ArticleBand, {"band": band, "article_id": article_id})
 
-    ``values`` holds the ``Article`` columns (``url_key`` and ``text_key`` included).
+
+def _near_duplicate(session: Session, article_id: int, bands, score: Callable[[str], float], threshold: float) -> int | None:
+    """The stored article whose text is most similar (at least ``threshold``) among those
+    sharing an LSH band with this one, or None."""
+    shared = func.count().label("shared")
+    candidates = session.execute(
+        select(ArticleBand.article_id, shared).where(ArticleBand.band.in_(list(bands)), ArticleBand.article_id != article_id)
+        .group_by(ArticleBand.article_id).order_by(shared.desc(), ArticleBand.article_id).limit(20)).all()
+    best, best_score = None, threshold
+    for candidate_id, _ in candidates:
+        value = score(session.execute(select(Article.text).where(Article.id == candidate_id)).scalar_one())
+        if value >= best_score:
+            best, best_score = candidate_id, value
+    return best
+
+
+def store_article(session: Session, values: dict, other_urls: dict[str, str], bands=(),
+                  score: Callable[[str], float] | None = None, threshold: float = 0.0) -> tuple[int, str]:
+    """Store an article unless it is already stored; returns ``(article_id, outcome)`` with
+    outcome ``new``, ``duplicate`` or ``near_duplicate``.
+
+    ``values`` holds the ``Article`` columns (``url_key`` and ``text_key`` included);
     ``other_urls`` maps URL keys to the URLs it was fetched under (requested, final).
-    Returns ``(article_id, created)``. Either way the canonical and the other URLs are
-    recorded as URLs of that article. A duplicate by text that was published earlier than
-    the stored copy becomes the article's representative (see ``_promote_original``).
+    Exact duplicates (same canonical URL or text) are found by the unique constraints with
+    ``INSERT ... ON CONFLICT``. When ``bands`` and ``score`` are given (``score(text)`` is the
+    similarity of a stored text to this one), a stored article sharing a band and scoring at
+    least ``threshold`` makes this one a near-duplicate. Either way the canonical and the
+    other URLs are recorded as URLs of the article. An original that arrives after its copy
+    becomes the article's representative (see ``_promote_original``).
     """
+    outcome = "new"
+    savepoint = session.begin_nested()
     article_id = _insert_ignore(session, Article, values)
-    created = article_id is not None
-    if not created:
+    if article_id is None:
+        savepoint.commit()
+        outcome = "duplicate"
         by_url = session.execute(select(Article.id).where(Article.url_key == values["url_key"])).scalar_one_or_none()
         article_id = by_url or session.execute(
             select(Article.id).where(Article.text_key == values["text_key"])).scalar_one_or_none()
         if article_id is None:  # lost a race with a delete; let the caller retry later
             raise IntegrityError("article vanished during dedupe", None, ValueError())
-        _promote_original(session, article_id, values, same_url=by_url is not None)
+        promoted = _promote_original(session, article_id, values, same_url=by_url is not None)
+    else:
+        near = _near_duplicate(session, article_id, bands, score, threshold) if bands and score and threshold else None
+        if near is None:
+            savepoint.commit()
+        else:
+            savepoint.rollback()
+            article_id, outcome = near, "near_duplicate"
+        promoted = outcome == "near_duplicate" and _promote_original(session, article_id, values, same_url=False)
+    if outcome == "new" or promoted:
+        _add_bands(session, article_id, bands)
     common = {"article_id": article_id, "site_name": values.get("site_name"), "source": values["source"],
               "first_seen_at": values["first_seen_at"], "run_id": values.get("run_id")}
     for key, url in {values["url_key"]: values["canonical_url"], **other_urls}.items():
         _insert_ignore(session, ArticleUrl, {**common, "url": url, "url_key": key})
-    return article_id, created
+    return article_id, outcome
 
 
 def known_url_keys(session: Session, keys: list[str]) -> set[str]:

@@ -2,7 +2,8 @@
 
 Serves the bundled sample news web (the fixture site of the tests: an SCMP-style article
 built around the seed story, its AMP page, a syndicated copy and an aggregator copy, an
-unrelated story, a Chinese page declared gb2312, RSS 2.0 / RSS 1.0 / Atom feeds, a Google
+near-duplicate republished copy, an unrelated story, a Chinese page declared gb2312,
+RSS 2.0 / RSS 1.0 / Atom feeds, a Google
 News sitemap index, a listing page and a feed of broken links) on 127.0.0.1, crawls it into
 a temporary (or ``--db``) database, and prints the run and the new coverage.
 """
@@ -32,6 +33,11 @@ url = "{base}/feeds/asiatechwire.atom"
 name = "tech-digest"
 kind = "feed"
 url = "{base}/feeds/digest.rdf"
+
+[[source]]
+name = "tech-mirror"
+kind = "feed"
+url = "{base}/feeds/mirror.rss"
 
 [[source]]
 name = "news-sitemaps"

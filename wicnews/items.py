@@ -27,3 +27,4 @@ class Article:
     matched_terms: list[str] = field(default_factory=list)
     url_key: str | None = None
     text_key: str | None = None
+    bands: list[str] = field(default_factory=list)

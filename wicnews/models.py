@@ -3,7 +3,8 @@
 Uniqueness lives here, in the database: one row per canonical URL (``articles.url_key``)
 and per normalised text (``articles.text_key``); every URL that led to a stored article
 (the canonical one, AMP pages, syndicated copies, tracking variants) is in
-``article_urls`` once (``article_urls.url_key``). Times are stored in UTC.
+``article_urls`` once (``article_urls.url_key``). ``article_bands`` indexes the MinHash
+bands that find near-duplicate texts. Times are stored in UTC.
 """
 
 from __future__ import annotations
@@ -88,6 +89,17 @@ class Article(Base):
     source: Mapped[str] = mapped_column(String(200))
     first_seen_at: Mapped[datetime] = mapped_column(index=True)
     run_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("runs.id", ondelete="SET NULL"))
+
+
+class ArticleBand(Base):
+    """A MinHash LSH band of an article's text: articles sharing a band are candidates for
+    near-duplicates (see ``pipelines.dedupe``)."""
+
+    __tablename__ = "article_bands"
+
+    band: Mapped[str] = mapped_column(String(24), primary_key=True)
+    article_id: Mapped[int] = mapped_column(BigId, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True,
+                                            index=True)
 
 
 class ArticleUrl(Base):

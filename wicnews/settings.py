@@ -23,6 +23,9 @@ WICNEWS_AUTO_UPGRADE = True
 WICNEWS_SKIP_SEEN = True
 # Ignore feed/sitemap entries older than this many days (0 = no limit).
 WICNEWS_MAX_AGE_DAYS = 0
+# Jaccard similarity (4-token shingles) from which a new text is a near-duplicate of a
+# stored one; 0 turns near-duplicate detection off (exact duplicates are always caught).
+WICNEWS_NEAR_DUP_THRESHOLD = 0.75
 # Extracted texts shorter than this many characters are not articles.
 WICNEWS_MIN_TEXT_CHARS = 200
 # Share of U+FFFD replacement characters above which a page counts as undecodable.

@@ -1,7 +1,7 @@
 """Crawl throughput and memory: a real crawl of N generated article pages on loopback.
 
-Builds a temporary site of N distinct articles (the seed fixture page with a unique
-paragraph each) and an RSS feed linking them, serves it with the fixture server, runs
+Builds a temporary site of N distinct articles (the seed fixture page's template with a
+random text each) and an RSS feed linking them, serves it with the fixture server, runs
 ``wicnews crawl`` in a subprocess, and prints pages/s, articles/s and the crawl's peak RSS.
 
     python bench/crawl_throughput.py [--pages 400] [--db URL]
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import resource
 import shutil
 import subprocess
@@ -25,15 +26,30 @@ SEED_PAGE = REPO / "tests/fixtures/site/scmp/news/china/science/article/3199102/
     "world-internet-conference-tilts-towards-business-tech-tycoons-stay-away-wuzhen.html"
 
 
+WORDS = ("internet data digital economy summit delegates platform security cloud port industry policy forum "
+         "investment network artificial intelligence governance cooperation standards chips export startup "
+         "regulation market growth talent research province city canal exhibition robots logistics").split()
+
+
+def article_body(rng: random.Random) -> str:
+    """Twelve paragraphs of random sentences: every bench article is a distinct text."""
+    paragraphs = []
+    for _ in range(12):
+        sentences = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(12, 24))).capitalize() + "."
+                     for _ in range(rng.randint(2, 4))]
+        paragraphs.append("<p>" + " ".join(sentences) + "</p>")
+    return "<p>The World Internet Conference in Wuzhen heard the following.</p>" + "".join(paragraphs)
+
+
 def build_site(root: Path, pages: int) -> None:
     template = SEED_PAGE.read_text(encoding="utf-8")
-    marker = "<p>"
+    start, end = template.index("<p>"), template.rindex("</p>") + 4
     items = []
     for i in range(pages):
         path = f"/bench/article/{i}.html"
-        unique = f"<p>Bench paragraph {i}: delegate number {i * 7919 % 100003} spoke in Wuzhen on day {i % 5}.</p>"
-        html = template.replace(SEED_PAGE.name, f"{i}.html").replace(
-            "/scmp/news/china/science/article/3199102/", "/bench/article/").replace(marker, unique + marker, 1)
+        body = article_body(random.Random(i))
+        html = (template[:start] + body + template[end:]).replace(SEED_PAGE.name, f"{i}.html").replace(
+            "/scmp/news/china/science/article/3199102/", "/bench/article/")
         target = root / path.lstrip("/")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(html, encoding="utf-8")

@@ -11,7 +11,8 @@ import pytest
 from conftest import (AMP_PATH, CHINESE_PATH, DIGEST_PATH, FAST, MIRROR_PATH, SEED_PATH, SEED_TITLE,
                       SLIGHTLY_BROKEN_PATH, UNRELATED_PATH, WIRE_PATH, flat, seed)
 
-BAD_KINDS = {"http_404", "http_500", "redirect_loop", "empty_body", "not_html", "too_large", "encoding", "feed_malformed"}
+BAD_KINDS = {"http_404", "http_500", "redirect_loop", "empty_body", "not_html", "too_large", "encoding", "feed_malformed",
+             "encoding_replaced"}
 
 
 def new_json(wicnews, db, *extra):

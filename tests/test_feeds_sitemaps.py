@@ -19,7 +19,7 @@ NEWS_NS = 'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"'
 
 
 def feed(path: str, content_type: str | None = None):
-    return parse_feed(read_site(path, BASE), BASE + path, content_type)
+    return parse_feed(read_site(path, BASE), BASE + path, content_type).entries
 
 
 def rss(items: str, doctype: str = "") -> bytes:
@@ -88,13 +88,23 @@ def test_malformed_feed(body):
     assert info.value.kind == "feed_malformed"
 
 
+def test_broken_feed_with_recoverable_entries_reports_its_flaw():
+    body = rss("<item><title>one</title><link>https://news.example.com/1</link></item>"
+               "<item><title>two</title><link>https://news.example.com/2</link></item>")
+    truncated = body[: body.index(b"</channel>")] + b"<item><title>three & broken</ti"
+    result = parse_feed(truncated, "https://news.example.com/rss")
+    assert [e.title for e in result.entries][:2] == ["one", "two"]
+    assert result.flaw
+    assert parse_feed(body, "https://news.example.com/rss").flaw is None
+
+
 def test_links_resolved_and_non_http_dropped():
     body = rss("<item><title>rel</title><link>../news/a.html</link></item>"
                "<item><title>root</title><link>/b.html?id=3</link></item>"
                "<item><title>js</title><link>javascript:alert(1)</link></item>"
                "<item><title>mail</title><link>mailto:desk@example.com</link></item>"
                "<item><title>abs</title><link>https://other.example.org/c</link></item>")
-    entries = parse_feed(body, "https://news.example.com/feeds/world/rss.xml")
+    entries = parse_feed(body, "https://news.example.com/feeds/world/rss.xml").entries
     assert [(e.title, e.url) for e in entries] == [
         ("rel", "https://news.example.com/feeds/news/a.html"),
         ("root", "https://news.example.com/b.html?id=3"),
@@ -108,7 +118,7 @@ def test_feed_external_entities_are_not_read(leak_doctypes):
         body = rss("<item><title>A &leak; B</title><link>https://news.example.com/a</link>"
                    "<description>d &leak;</description></item>", doctype.replace("ROOT", "rss"))
         try:
-            entries = parse_feed(body, "https://news.example.com/rss")
+            entries = parse_feed(body, "https://news.example.com/rss").entries
         except PageError as exc:  # refusing the feed is safe too
             assert exc.kind == "feed_malformed"
             continue

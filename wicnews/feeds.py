@@ -58,9 +58,27 @@ def _entry_time(entry) -> datetime | None:
     return None
 
 
-def parse_feed(body: bytes, url: str, content_type: str | None = None) -> list[Entry]:
+@dataclass
+class Feed:
+    """A parsed feed: its entries, and ``flaw`` when the XML was broken but entries could
+    still be recovered (the caller counts it as ``feed_malformed`` and uses the entries)."""
+
+    entries: list[Entry]
+    flaw: str | None = None
+
+
+def _xml_flaw(parsed) -> str | None:
+    exc = parsed.get("bozo_exception")
+    # feedparser also sets bozo for harmless things (charset override, no XML content type)
+    if parsed.get("bozo") and exc is not None and not isinstance(exc, feedparser.ThingsNobodyCaresAboutButMe):
+        return str(exc) or type(exc).__name__
+    return None
+
+
+def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Feed:
     """Entries of a feed with absolute http(s) links. Raises ``PageError("feed_malformed")``
-    when the bytes hold no usable feed; a feed with a recoverable flaw still yields."""
+    when the bytes hold no usable feed; a broken feed whose entries can be recovered yields
+    them with ``flaw`` set."""
     if not body.strip():
         raise PageError("feed_malformed", "empty feed")
     if len(body) > MAX_FEED_BYTES:
@@ -73,7 +91,7 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> list[E
         reason = parsed.get("bozo_exception") or "no entries"
         if parsed.get("bozo") or not parsed.get("version"):
             raise PageError("feed_malformed", f"not a readable feed: {reason}")
-        return []
+        return Feed([])
     language = (parsed.feed.get("language") or "").split("-")[0].lower() or None
     entries = []
     for item in parsed.entries:
@@ -89,4 +107,4 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> list[E
         authors = _authors(item)
         entries.append(Entry(url=link, title=item.get("title"), published_at=_entry_time(item), authors=authors,
                              summary=item.get("summary"), language=language))
-    return entries
+    return Feed(entries, _xml_flaw(parsed))

@@ -92,9 +92,13 @@ class MonitorSpider(scrapy.Spider):
 
     def parse_feed(self, response, source: Source):
         try:
-            entries = parse_feed(response.body, response.url, response.headers.get("Content-Type", b"").decode("latin-1"))
+            feed = parse_feed(response.body, response.url, response.headers.get("Content-Type", b"").decode("latin-1"))
         except PageError as exc:
             return self._source_error(source, exc.kind, str(exc))
+        if feed.flaw:
+            self._count_error("feed_malformed", f"broken feed, {len(feed.entries)} entries recovered: {feed.flaw}",
+                              response.url)
+        entries = feed.entries
         self._source_ok(source)
         self.crawler.stats.inc_value("wicnews/feed_entries", len(entries))
         yield from self._article_requests(entries, source)
@@ -178,9 +182,9 @@ class MonitorSpider(scrapy.Spider):
                 return scrapy.Request(canonical, callback=self.parse_article, errback=self._page_failed, dont_filter=True,
                                       cb_kwargs={"source": source, "hint": hint, "via": (response.url,)},
                                       meta={"wicnews_article": True})
-        if page.replaced_chars:
-            self.crawler.stats.inc_value("wicnews/decode_replaced_pages")
-            logger.warning("%d undecodable byte(s) replaced in <%s> (%s)", page.replaced_chars, response.url, page.encoding)
+        if page.replaced_chars:  # stored all the same, but counted: the source sends broken bytes
+            self._count_error("encoding_replaced", f"{page.replaced_chars} undecodable byte(s) replaced ({page.encoding})",
+                              response.url)
         self.crawler.stats.inc_value("wicnews/articles_extracted")
         return Article(
             url=response.url,

@@ -20,6 +20,7 @@ import gzip
 import json
 import re
 import sys
+import unicodedata
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -82,20 +83,34 @@ def article_json(article, also_at: list[str]) -> dict:
     }
 
 
-def _short(text: str | None, width: int) -> str:
-    text = text or "-"
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _cells(ch: str) -> int:
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def _fit(text: str | None, width: int) -> str:
+    """``text`` cut and padded to ``width`` terminal cells (Chinese characters take two)."""
+    text, out, used = text or "-", [], 0
+    if sum(map(_cells, text)) > width:
+        width -= 1
+        for ch in text:
+            if used + _cells(ch) > width:
+                break
+            out.append(ch)
+            used += _cells(ch)
+        return "".join(out) + "…" + " " * (width - used)
+    return text + " " * (width - sum(map(_cells, text)))
 
 
 def print_articles(rows: list[dict], out=sys.stdout) -> None:
     if not rows:
         print("no articles", file=out)
         return
+    print(f"{'ID':<6} {'PUBLISHED (UTC)':<16}  {'LNG':<3} {_fit('SITE', 26)}  TITLE / URL / MATCHED TERMS", file=out)
     for row in rows:
-        published = (row["published_at"] or "")[:16].replace("T", " ") or "date unknown   "
+        published = (row["published_at"] or "")[:16].replace("T", " ") or "date unknown    "
         flag = "" if row["relevant"] else "  [not relevant]"
-        print(f"#{row['id']:<5} {published}  {row['language'] or '--':<3} {_short(row['site_name'], 26):<26}  "
-              f"{_short(row['title'], 90)}{flag}", file=out)
+        print(f"#{row['id']:<5} {published}  {row['language'] or '--':<3} {_fit(row['site_name'], 26)}  "
+              f"{_fit(row['title'], 90).rstrip()}{flag}", file=out)
         terms = ", ".join(row["matched_terms"])
         copies = f"  (+{len(row['also_at'])} other URL{'s' if len(row['also_at']) != 1 else ''})" if row["also_at"] else ""
         print(f"       {row['canonical_url']}{copies}" + (f"\n       matched: {terms}" if terms else ""), file=out)

@@ -136,7 +136,7 @@ def wicnews(tmp_path):
 
     def run(*args: str, env: dict | None = None, check: bool = False, timeout: int = 180):
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("WICNEWS_")}
-        full_env.update({"WICNEWS_HOME": str(home), "PYTHONWARNINGS": "ignore"}, **(env or {}))
+        full_env.update({"WICNEWS_HOME": str(home), "PYTHONWARNINGS": "default"}, **(env or {}))
         result = subprocess.run([sys.executable, "-m", "wicnews.cli", *args], capture_output=True, text=True,
                                 env=full_env, timeout=timeout, cwd=tmp_path)
         if check and result.returncode != 0:

@@ -6,6 +6,7 @@ functions here take the session. No engine is created at import time.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from datetime import datetime
@@ -116,8 +117,14 @@ def head_revision() -> str:
 def current_revision(engine: Engine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+    quiet = logging.getLogger("alembic.runtime.migration")
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)  # it logs its dialect at INFO on every look
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        quiet.setLevel(level)
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -94,7 +94,8 @@ class MonitorSpider(scrapy.Spider):
         try:
             feed = parse_feed(response.body, response.url, response.headers.get("Content-Type", b"").decode("latin-1"))
         except PageError as exc:
-            return self._source_error(source, exc.kind, str(exc))
+            self._source_error(source, exc.kind, str(exc))
+            return
         if feed.flaw:
             self._count_error("feed_malformed", f"broken feed, {len(feed.entries)} entries recovered: {feed.flaw}",
                               response.url)
@@ -108,8 +109,10 @@ class MonitorSpider(scrapy.Spider):
             sitemap = parse_sitemap(response.body, response.url)
         except PageError as exc:
             if child:
-                return self._count_error(exc.kind, str(exc), response.url)
-            return self._source_error(source, exc.kind, str(exc))
+                self._count_error(exc.kind, str(exc), response.url)
+                return
+            self._source_error(source, exc.kind, str(exc))
+            return
         if not child:
             self._source_ok(source)
         for url in sitemap.sitemaps:
@@ -123,7 +126,8 @@ class MonitorSpider(scrapy.Spider):
 
     def parse_listing(self, response, source: Source):
         if not isinstance(response, TextResponse):
-            return self._source_error(source, "not_html", "listing page is not HTML")
+            self._source_error(source, "not_html", "listing page is not HTML")
+            return
         pattern = re.compile(source.link_pattern) if source.link_pattern else DEFAULT_ARTICLE_LINK
         host = urlsplit(response.url).hostname
         entries, seen = [], set()
@@ -169,10 +173,12 @@ class MonitorSpider(scrapy.Spider):
                 min_text_chars=self.min_text_chars, max_replacement_ratio=self.max_replacement_ratio,
             )
         except PageError as exc:
-            return self._count_error(exc.kind, str(exc), response.url)
+            self._count_error(exc.kind, str(exc), response.url)
+            return
         except Exception:  # a bug in extraction must not end the run
             logger.exception("extraction crashed on <%s>", response.url)
-            return self._count_error("extract_failed", "extraction crashed", response.url)
+            self._count_error("extract_failed", "extraction crashed", response.url)
+            return
         if page.is_amp and page.canonical_url and not via:
             canonical = canonicalize_url(page.canonical_url)
             if canonical != canonicalize_url(response.url) and canonical not in self.requested:

@@ -21,10 +21,20 @@ TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hmsr", "hmpl", "hmcu", "hmkw", "hmc
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def is_tracking_param(name: str) -> bool:
-    """True when a query parameter only tracks a campaign or click."""
+# Parameters that track only with these values (elsewhere they may select content).
+TRACKING_VALUES = {
+    "ref": {"rss", "feed", "twitter", "facebook", "fb", "tw", "newsletter", "email", "share", "social", "homepage"},
+    "from": {"timeline", "singlemessage", "groupmessage", "rss", "share"},  # WeChat shares
+    "isappinstalled": {"0", "1"},
+}
+
+
+def is_tracking_param(name: str, value: str | None = None) -> bool:
+    """True when a query parameter only tracks a campaign, a click or a share."""
     lowered = name.lower()
-    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
+    if lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES):
+        return True
+    return value is not None and value.lower() in TRACKING_VALUES.get(lowered, ())
 
 
 def canonicalize_url(url: str) -> str:
@@ -46,7 +56,8 @@ def canonicalize_url(url: str) -> str:
     if userinfo:
         netloc = f"{userinfo}@{netloc}"
     # keep each remaining parameter exactly as written (encoding, order, "?123" without "=")
-    query = "&".join(p for p in parts.query.split("&") if p and not is_tracking_param(unquote_plus(p.split("=", 1)[0])))
+    query = "&".join(p for p in parts.query.split("&")
+                     if p and not is_tracking_param(*map(unquote_plus, p.split("=", 1))))
     return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
 
 

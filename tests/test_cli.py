@@ -47,7 +47,7 @@ def test_since(value, expected):
     assert parse_since(value, NOW) == expected
 
 
-@pytest.mark.parametrize("value", ["yesterday", "7 days", "-1d", "2022-13-01"])
+@pytest.mark.parametrize("value", ["yesterday", "7 days", "-1d", "2022-13-01", "", "99999999d"])
 def test_bad_since(value):
     with pytest.raises(ConfigError):
         parse_since(value, NOW)
@@ -87,6 +87,28 @@ def test_db_upgrade_unreachable(wicnews):
 
 
 def test_empty_database_lists_nothing(wicnews, sqlite_url):
+    missing = wicnews("new", "--db", sqlite_url)
+    assert missing.returncode == 3 and "no database at" in missing.stderr  # a typo must not look like "no news"
+    wicnews("db", "upgrade", "--db", sqlite_url, check=True)
     assert json.loads(wicnews("new", "--db", sqlite_url, "--format", "json", check=True).stdout) == []
     assert wicnews("new", "--db", sqlite_url, check=True).stdout.strip() == "no articles"
     assert wicnews("runs", "--db", sqlite_url, check=True).stdout.strip() == "no runs"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["crawl", "--feed", "http://127.0.0.1:9/f", "-s", "DOWNLOAD_MAXSIZE=abc"], "-s DOWNLOAD_MAXSIZE: expected a whole number"),
+    (["crawl", "--feed", "http://127.0.0.1:9/f", "-s", "WICNEWS_NEAR_DUP_THRESHOLD=x"], "expected a number"),
+    (["crawl", "--feed", "http://127.0.0.1:9/f", "-s", "ROBOTSTXT_OBEY=maybe"], "expected true or false"),
+    (["new", "--limit", "-1"], "expected a whole number >= 1"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_usage_mistakes_are_one_line(wicnews, args, message):
+    result = wicnews(*args)
+    assert result.returncode == 2 and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_sqlite_path_that_cannot_be_created(wicnews):
+    result = wicnews("crawl", "--feed", "http://127.0.0.1:9/f", "--db", "sqlite:////proc/nope/a.db")
+    assert result.returncode == 3 and "cannot create the database directory /proc/nope" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -225,3 +225,26 @@ def test_demo_shows_coverage(wicnews):
     assert SEED_TITLE[:60] in result.stdout
     assert "2022年世界互联网大会乌镇峰会开幕" in result.stdout
     assert "run #1 finished" in result.stdout
+
+
+def test_the_original_takes_over_when_its_copies_were_crawled_first(site, wicnews, sqlite_url):
+    """A feed brings only the syndicated copy (canonical: the SCMP page), stored as the
+    article; a later cycle over the SCMP feed still fetches the original, which takes over."""
+    wicnews("crawl", "--feed", site.url("/feeds/wire-only.rss"), "--db", sqlite_url, *FAST, check=True)
+    [copy] = new_json(wicnews, sqlite_url)
+    assert (copy["url"], copy["canonical_url"]) == (site.url(WIRE_PATH), site.url(SEED_PATH))
+    site.reset()
+    wicnews("crawl", "--feed", site.url("/feeds/scmp-china.rss"), "--db", sqlite_url, *FAST, check=True)
+    assert site.hits().get(SEED_PATH) == 1
+    [article] = [a for a in new_json(wicnews, sqlite_url) if a["canonical_url"] == site.url(SEED_PATH)]
+    assert (article["url"], article["site_name"]) == (site.url(SEED_PATH), "South China Morning Post")
+    assert site.url(WIRE_PATH) in article["also_at"] and site.url(SEED_PATH) not in article["also_at"]
+
+
+def test_naive_page_time_yields_to_the_feeds_time_with_offset(site, wicnews, sqlite_url):
+    """The Chinese page gives "2022-11-09 10:15:00" without a zone; read as China time it
+    agrees with the feed's 02:15 UTC, so both give the same instant."""
+    wicnews("crawl", "--feed", site.url("/feeds/scmp-china.rss"), "--db", sqlite_url, *FAST, check=True)
+    [chinese] = [a for a in new_json(wicnews, sqlite_url) if a["canonical_url"] == site.url(CHINESE_PATH)]
+    assert chinese["published_at"] == "2022-11-09T02:15:00+00:00"
+    assert chinese["authors"] == ["王喆", "李堃"]

@@ -208,3 +208,43 @@ def test_upgrade_from_0001_indexes_existing_articles(sqlite_url):
     with Session(engine) as s:
         assert sorted(s.scalars(select(ArticleBand.band))) == sorted(bands(STORY))
     engine.dispose()
+
+
+def test_a_copy_pointing_at_its_original_does_not_settle_the_original(engine):
+    """Stored from a syndicated copy, the article's canonical URL must still be fetched once,
+    so that the original takes over (and from then on it is settled)."""
+    copy_id, _ = store(engine, row("http://wire/c", STORY, canonical="http://orig/c", site_name="Wire"), "http://wire/c")
+    with Session(engine) as s:
+        assert db.is_settled(s, url_key("http://wire/c"))
+        assert not db.is_settled(s, url_key("http://orig/c"))
+    assert store(engine, row("http://orig/c", STORY, site_name="Original")) == (copy_id, "duplicate")
+    with Session(engine) as s:
+        assert db.is_settled(s, url_key("http://orig/c"))
+        assert s.get(Article, copy_id).site_name == "Original"
+        assert db.other_urls(s, [copy_id]) == {copy_id: ["http://wire/c"]}
+
+
+def test_a_canonical_url_already_known_as_a_copy_is_that_article(engine):
+    """A URL recorded for article A (say, as a near-duplicate's URL) is A's, even when a page
+    that declares it canonical has a text of its own."""
+    first, _ = store(engine, row("http://first/k", STORY))
+    near = STORY.replace("Sentence 7 ", "Sentence seven ")
+    assert store(engine, row("http://orig/k", near), near=0.75) == (first, "near_duplicate")
+    amp = OTHER  # an AMP page whose text came out differently, declaring the same canonical URL
+    assert store(engine, row("http://amp/k", amp, canonical="http://orig/k"), "http://amp/k") == (first, "duplicate")
+    with Session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Article)) == 1
+
+
+def test_processes_opening_a_fresh_database_together_migrate_once(db_url):
+    import subprocess
+    import sys
+
+    code = f"from wicnews import db; db.open_database({db_url!r}).dispose(); print('ok')"
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], [err for _, err in outputs]
+    engine = db.open_database(db_url)
+    assert db.current_revision(engine) == db.head_revision()
+    engine.dispose()

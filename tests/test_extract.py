@@ -10,7 +10,8 @@ import pytest
 from conftest import (AMP_PATH, CHINESE_PATH, DIGEST_PATH, SEED_PATH, SEED_TITLE, SITE_DIR, SLIGHTLY_BROKEN_PATH,
                       WIRE_PATH, flat, read_site, seed)
 from wicnews.errors import PageError
-from wicnews.extract import decode_html, detect_language, extract_article, parse_datetime
+from wicnews.extract import (decode_html, detect_language, extract_article, guess_timezone, parse_datetime,
+                             published_time, split_names)
 
 BASE = "http://127.0.0.1:8000"
 SEED_URL = BASE + SEED_PATH
@@ -181,3 +182,51 @@ def test_detect_language():
     assert detect_language(ZH_SENTENCE + "本届峰会聚焦数字经济与产业数字化。") == "zh"
     assert detect_language("") is None
     assert detect_language("2022 11 10 -- 42") is None  # no letters at all
+
+
+# --- metadata helpers ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value, names", [
+    ("Ben Jiang; Coco Feng", ["Ben Jiang", "Coco Feng"]),
+    ("By Ben Jiang and Coco Feng", ["Ben Jiang", "Coco Feng"]),
+    ("Ben Jiang, Coco Feng", ["Ben Jiang", "Coco Feng"]),
+    ("Jiang, Ben", ["Jiang, Ben"]),
+    ("王喆、李堃", ["王喆", "李堃"]),
+    ("记者 王喆 李堃", ["王喆", "李堃"]),
+    ("本报记者：王喆，李堃", ["王喆", "李堃"]),
+    ("https://www.scmp.com/author/ben-jiang", []),
+    ("", []),
+])
+def test_split_names(value, names):
+    assert split_names(value) == names
+
+
+def test_a_stated_zone_wins_over_a_naive_time():
+    hk = ZoneInfo("Asia/Hong_Kong")
+    assert published_time(["2024-11-21 14:05:00", "2024-11-21T14:05:00+08:00"], timezone.utc) == (
+        datetime(2024, 11, 21, 6, 5, tzinfo=timezone.utc), False)
+    assert published_time(["2024-11-21 14:05:00"], hk) == (datetime(2024, 11, 21, 6, 5, tzinfo=timezone.utc), True)
+    assert published_time(["Thu, 21 Nov 2024 14:05:00 GMT"], hk)[1] is False
+    assert published_time(["garbage"], hk) == (None, False)
+
+
+@pytest.mark.parametrize("url, language, zone", [
+    ("https://www.chinadaily.com.cn/a/1.html", "en", "Asia/Shanghai"),
+    ("https://www.news.cn/a.htm", "en", "Asia/Shanghai"),
+    ("https://www.thestandard.com.hk/a", "en", "Asia/Hong_Kong"),
+    ("https://example.com/a", "zh", "Asia/Shanghai"),
+    ("http://127.0.0.1:8000/a", "en", "UTC"),
+])
+def test_guess_timezone(url, language, zone):
+    assert str(guess_timezone(url, language)) == zone
+
+
+def test_editor_line_and_meta_authors_on_a_chinese_page():
+    paragraphs = "".join(f"<p>第{i}段：2024年世界互联网大会乌镇峰会在浙江乌镇开幕，来自全球{i + 10}个国家的嘉宾围绕"
+                         f"数字经济、人工智能与网络安全展开讨论，议题{i}受到广泛关注。</p>" for i in range(8))
+    page = ("<html><head><meta charset='utf-8'><meta name='author' content='王喆'><title>乌镇峰会开幕</title></head>"
+            f"<body><article><h1>乌镇峰会开幕</h1>{paragraphs}<p>(责编：赵喆、孙婧)</p></article></body></html>")
+    art = extract_article(page.encode(), "https://www.people.com.cn/n1/2024/1120/c1.html")
+    assert art.authors == ["王喆"]
+    assert "责编" not in art.text

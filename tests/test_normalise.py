@@ -31,6 +31,10 @@ CANONICAL_CASES = [
     ("http://news.cn/a.htm?12345&utm_source=x", "http://news.cn/a.htm?12345"),
     ("https://e.com/a?q=a%20b&spm=1.2.3", "https://e.com/a?q=a%20b"),
     ("https://user:pw@e.com/a", "https://user:pw@e.com/a"),
+    # some parameters track only with some values
+    ("https://e.com/a?ref=rss&id=3", "https://e.com/a?id=3"),
+    ("https://e.com/a?ref=abc", "https://e.com/a?ref=abc"),
+    ("https://mp.example.cn/s?id=9&from=timeline&isappinstalled=0", "https://mp.example.cn/s?id=9"),
 ]
 
 

@@ -44,25 +44,44 @@ def project_settings(db_url: str | None = None, overrides: list[str] = (), **val
         settings.set("WICNEWS_DATABASE_URL", db_url, priority="cmdline")
     for item in overrides:
         name, sep, value = item.partition("=")
-        if not sep or not re.fullmatch(r"[A-Z][A-Z0-9_]*", name.strip()):
+        name = name.strip()
+        if not sep or not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
             raise ConfigError(f"-s expects NAME=VALUE with an upper-case setting name, got {item!r}")
-        settings.set(name.strip(), value, priority="cmdline")
+        _check_type(settings, name, value)
+        settings.set(name, value, priority="cmdline")
     return settings
+
+
+def _check_type(settings, name: str, value: str) -> None:
+    """A value given for a boolean or numeric setting must read as one."""
+    default = settings.get(name)
+    if isinstance(default, bool):
+        if value.strip().lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+            raise ConfigError(f"-s {name}: expected true or false, got {value!r}")
+        return
+    for kind, expected in ((int, "a whole number"), (float, "a number")):
+        if isinstance(default, kind):
+            try:
+                kind(value)
+            except ValueError:
+                raise ConfigError(f"-s {name}: expected {expected}, got {value!r}") from None
+            return
 
 
 def parse_since(value: str | None, now: datetime | None = None) -> datetime | None:
     """``24h``, ``7d``, ``30m``, ``2w`` or an ISO 8601 date/date-time (naive = UTC)."""
-    if not value:
+    if value is None:
         return None
     now = now or datetime.now(timezone.utc)
+    problem = ConfigError(f"--since: expected an ISO 8601 date/time or a span like 24h or 7d, got {value!r}")
     match = re.fullmatch(r"\s*(\d+)\s*([mhdw])\s*", value)
-    if match:
-        unit = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[match[2]]
-        return now - timedelta(**{unit: int(match[1])})
     try:
+        if match:
+            unit = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[match[2]]
+            return now - timedelta(**{unit: int(match[1])})
         when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise ConfigError(f"--since: expected an ISO 8601 date/time or a span like 24h or 7d, got {value!r}") from None
+    except (ValueError, OverflowError):
+        raise problem from None
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
@@ -126,10 +145,12 @@ def run_json(run) -> dict:
 
 
 def run_line(run: dict) -> str:
-    kinds = ", ".join(f"{k} {v}" for k, v in run["error_counts"].items())
+    counts = run["error_counts"]
+    errors = ", ".join(f"{k} {v}" for k, v in counts.items() if not k.startswith("skipped_"))
+    skipped = ", ".join(f"{k.removeprefix('skipped_')} {v}" for k, v in counts.items() if k.startswith("skipped_"))
     return (f"run #{run['id']} {run['status']}: {run['pages_fetched']} pages fetched, {run['articles_new']} new articles, "
             f"{run['duplicates']} duplicates, {run['not_relevant']} not relevant, {run['errors']} errors"
-            + (f" ({kinds})" if kinds else ""))
+            + (f" ({errors})" if errors else "") + (f"; skipped: {skipped}" if skipped else ""))
 
 
 # --- commands --------------------------------------------------------------------------
@@ -175,7 +196,7 @@ def query_new(db_url: str | None, since: datetime | None, include_all: bool, lim
 
     from wicnews import db
 
-    engine = db.open_database(db_url)
+    engine = db.open_database(db_url, must_exist=True)
     try:
         with Session(engine) as session:
             articles = db.new_articles(session, since, include_all, limit)
@@ -201,7 +222,7 @@ def cmd_runs(args) -> int:
 
     from wicnews import db
 
-    engine = db.open_database(project_settings(args.db).get("WICNEWS_DATABASE_URL"))
+    engine = db.open_database(project_settings(args.db).get("WICNEWS_DATABASE_URL"), must_exist=True)
     with Session(engine) as session:
         runs = [run_json(r) for r in db.list_runs(session, args.limit)]
     engine.dispose()
@@ -281,7 +302,8 @@ def cmd_db(args) -> int:
     engine = db.make_engine(settings.get("WICNEWS_DATABASE_URL"))
     try:
         if args.action == "upgrade":
-            db.upgrade(engine)
+            with db.schema_lock(engine):
+                db.upgrade(engine)
         print(f"{db.safe_url(str(engine.url))}: schema {db.current_revision(engine)} (latest {db.head_revision()})")
     except Exception as exc:  # SQLAlchemy and driver errors: one line
         from sqlalchemy.exc import SQLAlchemyError
@@ -326,9 +348,22 @@ def cmd_demo(args) -> int:
 
 # --- parser ----------------------------------------------------------------------------
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes in one line (``wicnews new: ... (see wicnews new --help)``), exit 2."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value!r}")
+    return int(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="wicnews", description="Monitor press coverage of the World Internet Conference.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = _Parser(prog="wicnews", description="Monitor press coverage of the World Internet Conference.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     def db_option(p):
         p.add_argument("--db", metavar="URL", help="SQLAlchemy database URL (default: $WICNEWS_DATABASE_URL or the embedded SQLite file)")
@@ -345,13 +380,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("new", help="list new coverage: relevant articles first seen since WHEN")
     p.add_argument("--since", default="7d", metavar="WHEN", help="ISO 8601 date/time, or a span such as 24h or 7d (default 7d)")
     p.add_argument("--all", action="store_true", help="include articles judged not relevant")
-    p.add_argument("--limit", type=int, metavar="N", help="at most N articles")
+    p.add_argument("--limit", type=_positive, metavar="N", help="at most N articles")
     p.add_argument("--format", choices=("table", "json"), default="table")
     db_option(p)
     p.set_defaults(func=cmd_new)
 
     p = sub.add_parser("runs", help="list crawl runs with their counts")
-    p.add_argument("--limit", type=int, default=20, metavar="N")
+    p.add_argument("--limit", type=_positive, default=20, metavar="N")
     p.add_argument("--format", choices=("table", "json"), default="table")
     db_option(p)
     p.set_defaults(func=cmd_runs)

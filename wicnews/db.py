@@ -9,11 +9,12 @@ from __future__ import annotations
 import logging
 import os
 import re
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from sqlalchemy import create_engine, event, func, inspect, or_, select, update
+from sqlalchemy import create_engine, event, func, inspect, or_, select, text, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -82,7 +83,11 @@ def make_engine(url: str | None) -> Engine:
     if backend == "sqlite":
         database = make_url(url).database
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseError(f"cannot create the database directory {Path(database).parent}: "
+                                    f"{exc.strerror or exc}") from None
         kwargs["connect_args"] = {"timeout": 30}
     elif backend == "postgresql":
         kwargs["connect_args"] = {"connect_timeout": 10}
@@ -135,26 +140,64 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(_alembic_config(conn), revision)
 
 
-def open_database(url: str | None, *, auto_upgrade: bool = True) -> Engine:
+_LOCK_KEY = 0x7769636E657773  # "wicnews": the PostgreSQL advisory lock of schema changes
+
+
+@contextmanager
+def schema_lock(engine: Engine):
+    """Serialise schema changes between processes: crawls started together on a fresh
+    database must not run the migrations twice. PostgreSQL: an advisory lock; SQLite: an
+    exclusive lock on ``<database>.lock``."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _LOCK_KEY})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _LOCK_KEY})
+                conn.commit()
+    elif engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+        import fcntl
+
+        with open(f"{engine.url.database}.lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+    else:
+        yield
+
+
+def open_database(url: str | None, *, auto_upgrade: bool = True, must_exist: bool = False) -> Engine:
     """Connect and make sure the schema is at the latest revision.
 
     A database without wicnews tables is migrated when ``auto_upgrade`` is on (the embedded
     default always is); one at an older revision is migrated only when it is SQLite (the
-    embedded case), otherwise ``wicnews db upgrade`` must be run. Raises ``DatabaseError``
-    with one readable line.
+    embedded case), otherwise ``wicnews db upgrade`` must be run. ``must_exist``: a SQLite
+    file that does not exist yet is an error, not a new empty database (for the commands
+    that only read). Raises ``DatabaseError`` with one readable line.
     """
+    url = resolve_url(url)
+    parsed = make_url(url)
+    if must_exist and parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
+            and not Path(parsed.database).exists():
+        raise DatabaseError(f"no database at {parsed.database}: run `wicnews crawl` first, or give --db")
     engine = make_engine(url)
     try:
-        current = current_revision(engine)
         head = head_revision()
-        if current != head:
-            fresh = current is None and not inspect(engine).has_table("articles")
-            if (fresh and auto_upgrade) or engine.dialect.name == "sqlite":
-                upgrade(engine)
-            else:
-                raise DatabaseError(
-                    f"database {safe_url(str(engine.url))} is at schema {current or 'none'}, "
-                    f"wicnews needs {head}: run `wicnews db upgrade`")
+        if current_revision(engine) != head:
+            with schema_lock(engine):
+                current = current_revision(engine)  # another process may have migrated meanwhile
+                fresh = current is None and not inspect(engine).has_table("articles")
+                if current == head:
+                    pass
+                elif (fresh and auto_upgrade) or engine.dialect.name == "sqlite":
+                    upgrade(engine)
+                else:
+                    raise DatabaseError(
+                        f"database {safe_url(str(engine.url))} is at schema {current or 'none'}, "
+                        f"wicnews needs {head}: run `wicnews db upgrade`")
     except SQLAlchemyError as exc:
         engine.dispose()
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
@@ -254,10 +297,27 @@ def store_article(session: Session, values: dict, other_urls: dict[str, str], ba
     other URLs are recorded as URLs of the article. An original that arrives after its copy
     becomes the article's representative (see ``_promote_original``).
     """
-    outcome = "new"
+    def url_row(article_id: int, url: str, key: str) -> dict:
+        return {"article_id": article_id, "url": url, "url_key": key, "site_name": values.get("site_name"),
+                "source": values["source"], "first_seen_at": values["first_seen_at"], "run_id": values.get("run_id")}
+
+    outcome, same_url = "new", False
     savepoint = session.begin_nested()
     article_id = _insert_ignore(session, Article, values)
-    if article_id is None:
+    if article_id is not None:
+        # The canonical URL may already lead to another article (found there as a copy's or
+        # an AMP page's URL): article_urls.url_key is unique, so it decides, atomically.
+        if _insert_ignore(session, ArticleUrl, url_row(article_id, values["canonical_url"], values["url_key"])) is None:
+            savepoint.rollback()
+            outcome = "duplicate"
+            article_id = session.execute(
+                select(ArticleUrl.article_id).where(ArticleUrl.url_key == values["url_key"])).scalar_one()
+        elif bands and score and threshold and (near := _near_duplicate(session, article_id, bands, score, threshold)):
+            savepoint.rollback()
+            outcome, article_id = "near_duplicate", near
+        else:
+            savepoint.commit()
+    else:
         savepoint.commit()
         outcome = "duplicate"
         by_url = session.execute(select(Article.id).where(Article.url_key == values["url_key"])).scalar_one_or_none()
@@ -265,29 +325,23 @@ def store_article(session: Session, values: dict, other_urls: dict[str, str], ba
             select(Article.id).where(Article.text_key == values["text_key"])).scalar_one_or_none()
         if article_id is None:  # lost a race with a delete; let the caller retry later
             raise IntegrityError("article vanished during dedupe", None, ValueError())
-        promoted = _promote_original(session, article_id, values, same_url=by_url is not None)
-    else:
-        near = _near_duplicate(session, article_id, bands, score, threshold) if bands and score and threshold else None
-        if near is None:
-            savepoint.commit()
-        else:
-            savepoint.rollback()
-            article_id, outcome = near, "near_duplicate"
-        promoted = outcome == "near_duplicate" and _promote_original(session, article_id, values, same_url=False)
+        same_url = by_url is not None
+    promoted = outcome != "new" and _promote_original(session, article_id, values, same_url=same_url)
     if outcome == "new" or promoted:
         _add_bands(session, article_id, bands)
-    common = {"article_id": article_id, "site_name": values.get("site_name"), "source": values["source"],
-              "first_seen_at": values["first_seen_at"], "run_id": values.get("run_id")}
     for key, url in {values["url_key"]: values["canonical_url"], **other_urls}.items():
-        _insert_ignore(session, ArticleUrl, {**common, "url": url, "url_key": key})
+        _insert_ignore(session, ArticleUrl, url_row(article_id, url, key))
     return article_id, outcome
 
 
-def known_url_keys(session: Session, keys: list[str]) -> set[str]:
-    """Which of these URL keys already lead to a stored article."""
-    if not keys:
-        return set()
-    return set(session.scalars(select(ArticleUrl.url_key).where(ArticleUrl.url_key.in_(keys))))
+def is_settled(session: Session, key: str) -> bool:
+    """True when the URL with this key leads to a stored article and fetching it again
+    cannot improve that article. The one exception: the canonical URL of an article that
+    was stored from a copy pointing at it, since fetching the original lets it take over."""
+    copy_of_this = (Article.url_key == key) & (Article.url != Article.canonical_url)
+    return session.execute(
+        select(ArticleUrl.id).join(Article, Article.id == ArticleUrl.article_id)
+        .where(ArticleUrl.url_key == key, ~copy_of_this).limit(1)).first() is not None
 
 
 def start_run(session: Session, spider: str, sources: list[str]) -> int:
@@ -325,11 +379,11 @@ def other_urls(session: Session, article_ids: list[int]) -> dict[int, list[str]]
     if not article_ids:
         return result
     rows = session.execute(
-        select(ArticleUrl.article_id, ArticleUrl.url, Article.canonical_url)
+        select(ArticleUrl.article_id, ArticleUrl.url, Article.url, Article.canonical_url)
         .join(Article, Article.id == ArticleUrl.article_id)
         .where(ArticleUrl.article_id.in_(article_ids)).order_by(ArticleUrl.id))
-    for article_id, url, canonical in rows:
-        if url != canonical and url not in result[article_id]:
+    for article_id, url, representative, canonical in rows:
+        if url not in (representative, canonical) and url not in result[article_id]:
             result[article_id].append(url)
     return result
 

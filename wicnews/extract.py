@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 from typing import Mapping
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 import lxml.html
@@ -58,6 +58,7 @@ class Extracted:
     encoding: str = "utf-8"
     replaced_chars: int = 0
     is_amp: bool = False
+    published_zone_assumed: bool = False  # the page gave a local time without its zone
 
 
 # --- decoding ----------------------------------------------------------------------------
@@ -170,20 +171,49 @@ def _jsonld_objects(tree) -> list[dict]:
     return found
 
 
-def _declared_published(tree) -> str | None:
-    for obj in _jsonld_objects(tree):
-        if isinstance(obj.get("datePublished"), str):
-            return obj["datePublished"]
-    metas = {}
+def _declared_published(tree) -> list[str]:
+    """Publication times the page declares, most trusted first: JSON-LD, meta tags, <time>."""
+    found = [obj["datePublished"] for obj in _jsonld_objects(tree) if isinstance(obj.get("datePublished"), str)]
+    metas: dict[str, str] = {}
     for meta in tree.xpath("//meta[@content]"):
         key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").strip().lower()
         if key and key not in metas:
             metas[key] = meta.get("content")
-    for key in _DATE_META:
-        if metas.get(key):
-            return metas[key]
-    times = tree.xpath("//time[@datetime and (@pubdate or @itemprop='datePublished')]/@datetime") or tree.xpath("//article//time/@datetime")
-    return times[0] if times else None
+    found += [metas[key] for key in _DATE_META if metas.get(key)]
+    found += tree.xpath("//time[@datetime and (@pubdate or @itemprop='datePublished')]/@datetime")
+    found += tree.xpath("//article//time/@datetime")
+    return found
+
+
+_PROBE_TZ = timezone(timedelta(hours=5, minutes=17))  # no real zone: a value it changes had no zone
+
+
+def published_time(values: list[str], default_tz: tzinfo) -> tuple[datetime | None, bool]:
+    """``(when, zone_assumed)``: the first value that states its zone, else the first that
+    parses, read in ``default_tz``."""
+    naive = None
+    for value in values:
+        when = parse_datetime(value, default_tz)
+        if when is None:
+            continue
+        if when == parse_datetime(value, _PROBE_TZ):
+            return when, False
+        naive = naive or when
+    return naive, naive is not None
+
+
+# Country-code domains whose naive page times are local: a better guess than UTC.
+_HOST_TZ = {"cn": "Asia/Shanghai", "hk": "Asia/Hong_Kong", "mo": "Asia/Macau", "tw": "Asia/Taipei", "sg": "Asia/Singapore"}
+
+
+def guess_timezone(url: str, language: str | None) -> tzinfo:
+    """Zone of naive times when the source names none: the host's country, Chinese-language
+    pages China time, else UTC."""
+    host = (urlsplit(url).hostname or "").rstrip(".")
+    zone = _HOST_TZ.get(host.rsplit(".", 1)[-1]) if "." in host else None
+    if zone:
+        return ZoneInfo(zone)
+    return CHINA_TZ if language == "zh" else timezone.utc
 
 
 def _declared_canonical(tree, url: str) -> str | None:
@@ -220,16 +250,42 @@ def detect_language(text: str) -> str | None:
 
 
 _CJK_NAMES = re.compile(r"[\u3400-\u9fff·]{2,5}(?:\s+[\u3400-\u9fff·]{2,5})+")
+_ROLE = re.compile(r"^(?:by|本报记者|记者|编辑|责编|责任编辑|作者|通讯员|实习生|撰文|文)\s*[:：]?\s*", re.I)
+_EDITOR_LINE = re.compile(r"^[(（\[【]?\s*(?:责任编辑|责编|编辑|校对|审核|来源)\s*[:：].{0,40}[)）\]】]?$")
 
 
-def _split_names(value: str | None) -> list[str]:
-    """trafilatura joins authors with "; "; Chinese bylines separate names with spaces."""
+def split_names(value: str | None) -> list[str]:
+    """Author names from a byline or metadata value: "A; B", "A and B", "A, B" (full names),
+    "王喆、李堃", "记者 王喆 李堃"; role words such as "By" and "记者" dropped."""
     if not value:
         return []
-    names = []
-    for name in (n.strip() for n in value.split(";")):
-        names.extend(name.split() if _CJK_NAMES.fullmatch(name) else [name] if name else [])
-    return names
+    names: list[str] = []
+    value = re.sub(r"\S+://\S*", " ", value)
+    for part in re.split(r"[;；、，|/&]|\s+and\s+|\s+和\s+", value):
+        part = _ROLE.sub("", part.strip()).strip()
+        if not part:
+            continue
+        if "," in part and all(len(p.split()) >= 2 for p in part.split(",")):
+            names.extend(p.strip() for p in part.split(","))  # "Ben Jiang, Coco Feng", not "Jiang, Ben"
+        elif _CJK_NAMES.fullmatch(part):
+            names.extend(part.split())
+        else:
+            names.append(part)
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def _declared_authors(tree) -> str | None:
+    """Authors from JSON-LD and <meta name=author>, for pages trafilatura finds none on."""
+    for obj in _jsonld_objects(tree):
+        author = obj.get("author")
+        people = author if isinstance(author, list) else [author]
+        names = [p.get("name") if isinstance(p, dict) else p for p in people]
+        names = [n for n in names if isinstance(n, str) and n.strip()]
+        if names:
+            return "; ".join(names)
+    values = tree.xpath('//meta[@name="author" or @name="Author" or @property="article:author"]/@content')
+    values = [v for v in values if v.strip() and "://" not in v]
+    return "; ".join(values) or None
 
 
 # --- the one entry point -------------------------------------------------------------------
@@ -247,7 +303,7 @@ def extract_article(
 
     ``headers`` is a lower-case-keyed mapping of response headers (content-type,
     content-language). Naive publication times are read in ``default_tz`` (the source's
-    zone; for Chinese pages China time; else UTC). Raises ``PageError`` with kind
+    zone), else in ``guess_timezone``; a time that states its zone wins over a naive one. Raises ``PageError`` with kind
     ``empty_body``, ``not_html``, ``encoding``, ``unparsable`` or ``no_text``.
     """
     headers = {k.lower(): v for k, v in (headers or {}).items()}
@@ -264,8 +320,9 @@ def extract_article(
         raise PageError("unparsable", f"cannot parse HTML: {exc}") from exc
     canonical = _declared_canonical(tree, url)
     is_amp = tree.get("amp") is not None or tree.get("\u26a1") is not None
-    published_raw = _declared_published(tree)
+    published_values = _declared_published(tree)
     declared_lang = _declared_language(tree, headers)
+    declared_authors = _declared_authors(tree)  # read before trafilatura prunes the tree
 
     doc = trafilatura.bare_extraction(
         tree, url=url, with_metadata=True, include_comments=False, favor_precision=True,
@@ -277,16 +334,21 @@ def extract_article(
 
     detected = detect_language(text)
     language = detected if detected == "zh" else (declared_lang or detected)
-    tz = default_tz or (CHINA_TZ if language == "zh" else timezone.utc)
-    published = parse_datetime(published_raw, tz) or parse_datetime(doc.date, tz)
+    published, zone_assumed = published_time(published_values + [doc.date or ""],
+                                             default_tz or guess_timezone(url, language))
     tags = [t.strip() for raw in (doc.tags or []) + (doc.categories or []) for t in re.split(r"[,;，、；]", raw or "") if t.strip()]
     if doc.title and text.startswith(doc.title + "\n"):  # the headline is metadata, not body
         text = text[len(doc.title) + 1:]
+    lines = text.rstrip().split("\n")
+    while len(lines) > 1 and _EDITOR_LINE.match(lines[-1].strip()):  # "(责编：赵喆、孙婧)" is not body
+        lines.pop()
+    text = "\n".join(lines)
     return Extracted(
         text=text,
         title=doc.title,
-        authors=_split_names(doc.author),
+        authors=split_names(doc.author) or split_names(declared_authors),
         published_at=published,
+        published_zone_assumed=zone_assumed,
         site_name=doc.sitename or doc.hostname,
         language=language,
         description=doc.description,

@@ -38,7 +38,7 @@ class SkipSeenMiddleware:
             self.engine = db.open_database(self.database_url, auto_upgrade=self.auto_upgrade)
         key = url_key(request.url)
         with Session(self.engine) as session:
-            if db.known_url_keys(session, [key]):
+            if db.is_settled(session, key):
                 raise AlreadySeen("already stored")
         return None
 

@@ -73,6 +73,7 @@ ITEM_PIPELINES = {
 }
 
 LOG_LEVEL = "INFO"
+LOG_FORMATTER = "wicnews.logformatter.LogFormatter"
 
 
 def _env_overrides(namespace: dict) -> None:

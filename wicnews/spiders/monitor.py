@@ -37,6 +37,20 @@ MAX_SITEMAP_DEPTH = 3
 DEFAULT_ARTICLE_LINK = re.compile(r"/(?:19|20)\d{2}[/-]?\d{2}|/\d{5,}|/[a-z0-9]+(?:-[a-z0-9]+){3,}|/t\d{8}_\d+", re.I)
 
 
+def best_published(page: datetime | None, zone_assumed: bool, hint: datetime | None) -> datetime | None:
+    """The page's publication time, unless the page gave a local time without its zone and
+    the feed or sitemap gives the same wall-clock time with one (they differ by a whole
+    UTC offset): then the feed's instant is the right one."""
+    if page is None or (zone_assumed and hint is not None and _same_wall_clock(page, hint)):
+        return hint or page
+    return page
+
+
+def _same_wall_clock(a: datetime, b: datetime) -> bool:
+    seconds = (a - b).total_seconds()
+    return abs(seconds) <= 14 * 3600 and seconds % 900 == 0
+
+
 def _split(value) -> list[str]:
     if not value:
         return []
@@ -199,7 +213,7 @@ class MonitorSpider(scrapy.Spider):
             title=page.title or hint.title,
             canonical_url=page.canonical_url,
             authors=page.authors or hint.authors,
-            published_at=page.published_at or hint.published_at,
+            published_at=best_published(page.published_at, page.published_zone_assumed, hint.published_at),
             site_name=page.site_name,
             language=page.language or hint.language or source.language,
             description=page.description or hint.summary,

@@ -217,7 +217,7 @@ def test_a_copy_pointing_at_its_original_does_not_settle_the_original(engine):
     with Session(engine) as s:
         assert db.is_settled(s, url_key("http://wire/c"))
         assert not db.is_settled(s, url_key("http://orig/c"))
-    assert store(engine, row("http://orig/c", STORY, site_name="Original")) == (copy_id, "duplicate")
+    assert store(engine, row("http://orig/c", STORY, site_name="Original"), "http://orig/c") == (copy_id, "duplicate")
     with Session(engine) as s:
         assert db.is_settled(s, url_key("http://orig/c"))
         assert s.get(Article, copy_id).site_name == "Original"

@@ -298,8 +298,9 @@ def store_article(session: Session, values: dict, other_urls: dict[str, str], ba
     becomes the article's representative (see ``_promote_original``).
     """
     def url_row(article_id: int, url: str, key: str) -> dict:
-        return {"article_id": article_id, "url": url, "url_key": key, "site_name": values.get("site_name"),
-                "source": values["source"], "first_seen_at": values["first_seen_at"], "run_id": values.get("run_id")}
+        return {"article_id": article_id, "url": url, "url_key": key, "fetched": key in other_urls,
+                "site_name": values.get("site_name"), "source": values["source"],
+                "first_seen_at": values["first_seen_at"], "run_id": values.get("run_id")}
 
     outcome, same_url = "new", False
     savepoint = session.begin_nested()
@@ -331,17 +332,18 @@ def store_article(session: Session, values: dict, other_urls: dict[str, str], ba
         _add_bands(session, article_id, bands)
     for key, url in {values["url_key"]: values["canonical_url"], **other_urls}.items():
         _insert_ignore(session, ArticleUrl, url_row(article_id, url, key))
+    if other_urls:  # URLs named earlier (as a copy's canonical) and downloaded now
+        session.execute(update(ArticleUrl).where(ArticleUrl.url_key.in_(list(other_urls)), ArticleUrl.fetched.is_(False))
+                        .values(fetched=True))
     return article_id, outcome
 
 
 def is_settled(session: Session, key: str) -> bool:
-    """True when the URL with this key leads to a stored article and fetching it again
-    cannot improve that article. The one exception: the canonical URL of an article that
-    was stored from a copy pointing at it, since fetching the original lets it take over."""
-    copy_of_this = (Article.url_key == key) & (Article.url != Article.canonical_url)
+    """True when the URL with this key was downloaded and led to a stored article. A URL
+    only named so far (the canonical of a copy stored first) is not: fetching the original
+    lets it take over."""
     return session.execute(
-        select(ArticleUrl.id).join(Article, Article.id == ArticleUrl.article_id)
-        .where(ArticleUrl.url_key == key, ~copy_of_this).limit(1)).first() is not None
+        select(ArticleUrl.id).where(ArticleUrl.url_key == key, ArticleUrl.fetched.is_(True))).first() is not None
 
 
 def start_run(session: Session, spider: str, sources: list[str]) -> int:

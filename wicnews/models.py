@@ -111,6 +111,7 @@ class ArticleUrl(Base):
     article_id: Mapped[int] = mapped_column(BigId, ForeignKey("articles.id", ondelete="CASCADE"), index=True)
     url: Mapped[str] = mapped_column(Text)
     url_key: Mapped[str] = mapped_column(String(64), unique=True)
+    fetched: Mapped[bool] = mapped_column(Boolean)  # False: only named (a copy's canonical), not downloaded yet
     site_name: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(200))
     first_seen_at: Mapped[datetime]

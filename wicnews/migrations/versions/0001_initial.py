@@ -63,6 +63,7 @@ def upgrade() -> None:
         sa.Column("article_id", BigId, sa.ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
         sa.Column("url", sa.Text(), nullable=False),
         sa.Column("url_key", sa.String(64), nullable=False, unique=True),
+        sa.Column("fetched", sa.Boolean(), nullable=False),
         sa.Column("site_name", sa.Text(), nullable=True),
         sa.Column("source", sa.String(200), nullable=False),
         sa.Column("first_seen_at", UTCDateTime(), nullable=False),

@@ -1,10 +1,25 @@
-"""Log lines for items without their full text: an article item holds pages of text and
-MinHash bands that would flood a cron log."""
+"""Log lines for a cron log: items without their full text (an article item holds pages of
+text and MinHash bands), and network failures without Python tracebacks."""
 
 from __future__ import annotations
 
+import logging
+
 from itemadapter import ItemAdapter
 from scrapy import logformatter
+
+
+class _OneLine(logging.Filter):
+    """Keeps the message, drops the traceback: an unreachable host is not a bug."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
+# Scrapy logs a failed robots.txt download with its full traceback.
+_ONE_LINE_LOGGERS = ("scrapy.downloadermiddlewares.robotstxt",)
 
 
 def _summary(item) -> str:
@@ -13,6 +28,14 @@ def _summary(item) -> str:
 
 
 class LogFormatter(logformatter.LogFormatter):
+    @classmethod
+    def from_crawler(cls, crawler):
+        for name in _ONE_LINE_LOGGERS:
+            log = logging.getLogger(name)
+            if not any(isinstance(f, _OneLine) for f in log.filters):
+                log.addFilter(_OneLine())
+        return super().from_crawler(crawler)
+
     def dropped(self, item, exception, response, spider):
         result = super().dropped(item, exception, response, spider)
         result["msg"] = "Dropped: %(exception)s"

@@ -5,16 +5,16 @@ one article; the store's unique constraints decide, across runs and processes, w
 ``INSERT ... ON CONFLICT`` (the database is the arbiter).
 
 Near: a copy that differs by a few lines (a syndication note, a dropped paragraph, another
-headline in the body) has other keys. Its MinHash signature shares LSH bands with the
-original's; the store looks candidates up by band and confirms with the Jaccard similarity
-of the two texts' 4-token shingles (``WICNEWS_NEAR_DUP_THRESHOLD``).
+headline in the body) has other keys. Its MinHash signature (one-permutation hashing with
+rotation densification: one hash per shingle, not one per shingle and permutation) shares
+LSH bands with the original's; the store looks candidates up by band and confirms with
+the Jaccard similarity of the two texts' 4-token shingles (``WICNEWS_NEAR_DUP_THRESHOLD``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import struct
 import unicodedata
 
 from itemadapter import ItemAdapter
@@ -27,14 +27,9 @@ _CJK_GAP = re.compile(rf"(?<=[{_CJK}]) (?=[{_CJK}])")
 _TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
 
 SHINGLE = 4            # tokens per shingle
-PERMUTATIONS = 64      # MinHash signature length
+SLOTS = 64             # MinHash signature length (one-permutation hashing bins)
 ROWS = 4               # signature rows per LSH band: 16 bands, pairs from J ~ 0.5 become candidates
-_PRIME = (1 << 61) - 1
-_MASK = (1 << 64) - 1
-# Fixed, documented seeds: signatures must stay comparable across runs and processes.
-_COEFFS = [(int.from_bytes(hashlib.blake2b(f"a{i}".encode(), digest_size=8).digest(), "big") % (_PRIME - 1) + 1,
-            int.from_bytes(hashlib.blake2b(f"b{i}".encode(), digest_size=8).digest(), "big") % _PRIME)
-           for i in range(PERMUTATIONS)]
+_EMPTY = 1 << 64
 
 
 def url_key(canonical_url: str) -> str:
@@ -72,11 +67,26 @@ def similarity(a: set[int], b: set[int]) -> float:
 
 
 def minhash(shingle_set: set[int]) -> list[int]:
-    """MinHash signature: for each of the fixed permutations, the least permuted shingle."""
+    """MinHash signature by one-permutation hashing: each (already uniformly hashed) shingle
+    falls in bin ``h % SLOTS``; a bin keeps its least ``h // SLOTS``. An empty bin borrows
+    from the next non-empty one to its right, marked by the distance (rotation
+    densification), so two texts agree on a bin with probability close to their Jaccard
+    similarity."""
     if not shingle_set:
         return []
-    values = [x & _MASK for x in shingle_set]
-    return [min((a * x + b) % _PRIME for x in values) for a, b in _COEFFS]
+    bins = [_EMPTY] * SLOTS
+    for h in shingle_set:
+        slot, value = h % SLOTS, h // SLOTS
+        if value < bins[slot]:
+            bins[slot] = value
+    signature = []
+    for i in range(SLOTS):
+        for distance in range(SLOTS):
+            value = bins[(i + distance) % SLOTS]
+            if value != _EMPTY:
+                signature.append(value + distance * _EMPTY)
+                break
+    return signature
 
 
 def bands(text: str) -> list[str]:
@@ -85,7 +95,7 @@ def bands(text: str) -> list[str]:
     keys = []
     for band in range(len(signature) // ROWS):
         rows = signature[band * ROWS:(band + 1) * ROWS]
-        digest = hashlib.blake2b(struct.pack(f">{ROWS}Q", *rows), digest_size=8).hexdigest()
+        digest = hashlib.blake2b(b"".join(v.to_bytes(16, "big") for v in rows), digest_size=8).hexdigest()
         keys.append(f"{band:02d}:{digest}")
     return keys
 

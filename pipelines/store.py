@@ -11,6 +11,7 @@ came under is recorded as one more URL of that article. Counts ``wicnews/article
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from itemadapter import ItemAdapter
@@ -64,12 +65,12 @@ class StorePipeline:
         run_id = self.stats.get_value("wicnews/run_id") if self.stats else None
         row = article_row(adapter, run_id)
         fetched = {canonicalize_url(u) for u in (adapter["url"], adapter.get("requested_url"), *adapter.get("via", ())) if u}
-        mine = shingles(row["text"])
+        mine = functools.cache(lambda: shingles(row["text"]))  # only when a candidate turns up
         try:
             with Session(self.engine) as session, session.begin():
                 article_id, outcome = db.store_article(
                     session, row, {url_key(u): u for u in sorted(fetched)}, bands=adapter.get("bands") or (),
-                    score=lambda text: similarity(mine, shingles(text)), threshold=self.near_dup_threshold)
+                    score=lambda text: similarity(mine(), shingles(text)), threshold=self.near_dup_threshold)
         except SQLAlchemyError as exc:
             self._inc("wicnews/errors/store_failed")
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]

@@ -263,9 +263,24 @@ def _promote_original(session: Session, article_id: int, values: dict, same_url:
         return False
 
 
+def _insert_many_ignore(session: Session, model, rows: list[dict]) -> None:
+    """One multi-row ``INSERT ... ON CONFLICT DO NOTHING`` (row by row elsewhere)."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        session.execute(insert(model).values(rows).on_conflict_do_nothing())
+        return
+    for row in rows:
+        _insert_ignore(session, model, row)
+
+
 def _add_bands(session: Session, article_id: int, bands) -> None:
-    for band in dict.fromkeys(bands):
-        _insert_ignore(session, ArticleBand, {"band": band, "article_id": article_id})
+    _insert_many_ignore(session, ArticleBand, [{"band": band, "article_id": article_id} for band in dict.fromkeys(bands)])
 
 
 def _near_duplicate(session: Session, article_id: int, bands, score: Callable[[str], float], threshold: float) -> int | None:
@@ -330,8 +345,8 @@ def store_article(session: Session, values: dict, other_urls: dict[str, str], ba
     promoted = outcome != "new" and _promote_original(session, article_id, values, same_url=same_url)
     if outcome == "new" or promoted:
         _add_bands(session, article_id, bands)
-    for key, url in {values["url_key"]: values["canonical_url"], **other_urls}.items():
-        _insert_ignore(session, ArticleUrl, url_row(article_id, url, key))
+    _insert_many_ignore(session, ArticleUrl, [url_row(article_id, url, key) for key, url in
+                                              {values["url_key"]: values["canonical_url"], **other_urls}.items()])
     if other_urls:  # URLs named earlier (as a copy's canonical) and downloaded now
         session.execute(update(ArticleUrl).where(ArticleUrl.url_key.in_(list(other_urls)), ArticleUrl.fetched.is_(False))
                         .values(fetched=True))

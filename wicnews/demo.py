@@ -85,6 +85,7 @@ def run_demo(db_url: str | None = None, keep: bool = False) -> int:
         from argparse import Namespace
 
         status = cmd_crawl(Namespace(sources=str(sources), feed=[], sitemap=[], page=[], db=db_url, set=DEMO_SETTINGS))
+        print("(the errors are on purpose: the sample site has a feed of broken links and a broken feed)")
         rows = query_new(db_url, None, include_all=True, limit=None)
         relevant = [r for r in rows if r["relevant"]]
         print(f"\nnew coverage of the World Internet Conference ({len(relevant)} articles):\n")

@@ -248,3 +248,14 @@ def test_processes_opening_a_fresh_database_together_migrate_once(db_url):
     engine = db.open_database(db_url)
     assert db.current_revision(engine) == db.head_revision()
     engine.dispose()
+
+
+def test_runs_left_running_for_a_day_are_abandoned(engine):
+    with Session(engine) as s, s.begin():
+        stale = db.start_run(s, "monitor", [])
+        live = db.start_run(s, "monitor", [])
+        s.get(Run, stale).started_at = datetime.now(timezone.utc) - timedelta(days=2)
+    with Session(engine) as s, s.begin():
+        assert db.abandon_stale_runs(s) == 1
+    with Session(engine) as s:
+        assert (s.get(Run, stale).status, s.get(Run, live).status) == ("abandoned", "running")

@@ -10,7 +10,7 @@ import logging
 import os
 import re
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
@@ -367,6 +367,13 @@ def start_run(session: Session, spider: str, sources: list[str]) -> int:
     session.add(run)
     session.flush()
     return run.id
+
+
+def abandon_stale_runs(session: Session, older_than: timedelta = timedelta(days=1)) -> int:
+    """Runs still ``running`` long after they started died without closing (killed, machine
+    lost): mark them ``abandoned``. Returns how many."""
+    return session.execute(update(Run).where(Run.status == "running", Run.started_at < utcnow() - older_than)
+                           .values(status="abandoned")).rowcount
 
 
 def finish_run(session: Session, run_id: int, status: str, counts: dict) -> None:

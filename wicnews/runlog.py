@@ -57,6 +57,8 @@ class RunLog:
     def spider_opened(self, spider):
         self.engine = db.open_database(self.database_url, auto_upgrade=self.auto_upgrade)
         with Session(self.engine) as session, session.begin():
+            if abandoned := db.abandon_stale_runs(session):
+                logger.warning("%d run(s) still marked running since more than a day ago: marked abandoned", abandoned)
             self.run_id = db.start_run(session, spider.name, [s.name for s in getattr(spider, "sources", [])])
         self.crawler.stats.set_value("wicnews/run_id", self.run_id)
         logger.info("run #%d started", self.run_id)

@@ -349,7 +349,7 @@ def extract_article(
         authors=split_names(doc.author) or split_names(declared_authors),
         published_at=published,
         published_zone_assumed=zone_assumed,
-        site_name=doc.sitename or doc.hostname,
+        site_name=doc.sitename or doc.hostname or (urlsplit(url).hostname or "").removeprefix("www.") or None,
         language=language,
         description=doc.description,
         canonical_url=canonical,

@@ -118,6 +118,34 @@ def test_times_are_stored_and_returned_in_utc(engine):
         db.store_article(s, row("http://a/naive", "naive text", published=datetime(2022, 1, 1)), {})
 
 
+def test_times_survive_a_session_in_another_zone(pg_url):
+    """The PostgreSQL session's own time zone must not shift stored or returned instants."""
+    from sqlalchemy import create_engine
+
+    db.open_database(pg_url).dispose()
+    china = create_engine(db.resolve_url(pg_url), connect_args={"options": "-c timezone=Asia/Shanghai"})
+    article_id, _ = store(china, row("http://a/zone", "zone text", published=T0))
+    with Session(china) as s:
+        assert s.get(Article, article_id).published_at == T0
+        assert s.scalar(select(func.current_setting("TimeZone"))) == "Asia/Shanghai"
+    china.dispose()
+    utc = db.open_database(pg_url)
+    with Session(utc) as s:
+        assert s.get(Article, article_id).published_at == T0
+    utc.dispose()
+
+
+def test_a_failed_transaction_leaves_nothing_behind(engine):
+    """store_article's savepoints live inside the caller's transaction on both backends: an
+    error after it returns rolls back the article, its URLs and its bands."""
+    with pytest.raises(RuntimeError), Session(engine) as s, s.begin():
+        db.store_article(s, row("http://a/atomic", STORY), {url_key("http://a/atomic"): "http://a/atomic"},
+                         bands=bands(STORY))
+        raise RuntimeError("crash after the store")
+    with Session(engine) as s:
+        assert [s.scalar(select(func.count()).select_from(m)) for m in (Article, ArticleUrl, ArticleBand)] == [0, 0, 0]
+
+
 def test_concurrent_writers_store_one_article(db_url):
     """Eight writers with their own engines race on the same article: one row, no error."""
     engines = [db.open_database(db_url) for _ in range(8)]

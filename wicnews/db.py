@@ -65,13 +65,22 @@ def safe_url(url: str) -> str:
         return re.sub(r"//[^@/]*@", "//***@", url)
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
+def _sqlite_connect(dbapi_conn, _record) -> None:
+    # The sqlite3 module would send no BEGIN before a SAVEPOINT, so releasing the savepoint
+    # would commit: let SQLAlchemy open every transaction itself (see _sqlite_begin).
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+def _sqlite_begin(conn) -> None:
+    # IMMEDIATE: take the write lock up front (waiting up to busy_timeout), so that two
+    # writers never both read and then fail to upgrade their locks.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str | None) -> Engine:
@@ -97,7 +106,8 @@ def make_engine(url: str | None) -> Engine:
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise DatabaseError(f"cannot use database {safe_url(url)}: {exc}") from exc
     if backend == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 

@@ -29,7 +29,7 @@ def golden_record(path: str) -> dict:
     return {
         "title": page.title, "authors": page.authors,
         "published_at": page.published_at.isoformat() if page.published_at else None,
-        "published_zone_assumed": page.published_zone_assumed, "site_name": page.site_name,
+        "published_precision": page.published_precision, "site_name": page.site_name,
         "language": page.language, "description": page.description, "canonical_url": page.canonical_url,
         "image": page.image, "tags": page.tags, "encoding": page.encoding, "replaced_chars": page.replaced_chars,
         "is_amp": page.is_amp, "text": page.text.split("\n"),

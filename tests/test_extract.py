@@ -205,10 +205,12 @@ def test_split_names(value, names):
 def test_a_stated_zone_wins_over_a_naive_time():
     hk = ZoneInfo("Asia/Hong_Kong")
     assert published_time(["2024-11-21 14:05:00", "2024-11-21T14:05:00+08:00"], timezone.utc) == (
-        datetime(2024, 11, 21, 6, 5, tzinfo=timezone.utc), False)
-    assert published_time(["2024-11-21 14:05:00"], hk) == (datetime(2024, 11, 21, 6, 5, tzinfo=timezone.utc), True)
-    assert published_time(["Thu, 21 Nov 2024 14:05:00 GMT"], hk)[1] is False
-    assert published_time(["garbage"], hk) == (None, False)
+        datetime(2024, 11, 21, 6, 5, tzinfo=timezone.utc), "zone")
+    assert published_time(["2024-11-21 14:05:00"], hk) == (datetime(2024, 11, 21, 6, 5, tzinfo=timezone.utc), "local")
+    assert published_time(["Thu, 21 Nov 2024 14:05:00 GMT"], hk)[1] == "zone"
+    assert published_time(["2024-11-21", "2024-11-21 14:05"], hk) == (datetime(2024, 11, 21, 6, 5, tzinfo=timezone.utc), "local")
+    assert published_time(["2024-11-21"], hk) == (datetime(2024, 11, 20, 16, 0, tzinfo=timezone.utc), "date")
+    assert published_time(["garbage"], hk) == (None, None)
 
 
 @pytest.mark.parametrize("url, language, zone", [

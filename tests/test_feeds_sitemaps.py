@@ -151,9 +151,9 @@ def test_gzip_urlset_with_lastmod():
     raw = gzip.decompress((SITE_DIR / "sitemaps/archive.xml.gz").read_bytes()).replace(b"{{BASE}}", BASE.encode())
     result = parse_sitemap(gzip.compress(raw), BASE + "/sitemaps/archive.xml.gz")
     assert result.kind == "urlset"
-    assert [(e.url, e.published_at) for e in result.entries] == [
-        (BASE + UNRELATED_PATH, datetime(2022, 11, 10, 14, 5, tzinfo=UTC)),
-        (BASE + CHINESE_PATH, datetime(2022, 11, 9, 2, 15, tzinfo=UTC)),
+    assert [(e.url, e.published_at, e.updated_at) for e in result.entries] == [
+        (BASE + UNRELATED_PATH, None, datetime(2022, 11, 10, 14, 5, tzinfo=UTC)),
+        (BASE + CHINESE_PATH, None, datetime(2022, 11, 9, 2, 15, tzinfo=UTC)),
     ]
     assert all(e.title is None and e.language is None for e in result.entries)
 
@@ -196,3 +196,23 @@ def test_sitemap_entities_are_not_resolved(leak_doctypes):
         result = parse_sitemap(body, "https://news.example.com/s.xml")
         seen = " ".join(f"{e.url} {e.title}" for e in result.entries)
         assert result.entries and marker not in seen and "root:" not in seen
+
+
+def test_feed_times_report_whether_they_stated_their_zone():
+    body = rss("<item><title>z</title><link>https://n.example.com/1</link><pubDate>Thu, 21 Nov 2024 14:05:00 +0800</pubDate></item>"
+               "<item><title>n</title><link>https://n.example.com/2</link><pubDate>2024-11-21 14:05:00</pubDate></item>"
+               "<item><title>h</title><link>https://n.example.com/3</link>"
+               "<description>&lt;p&gt;A &lt;b&gt;bold&lt;/b&gt; summary&lt;/p&gt;</description></item>")
+    first, second, third = parse_feed(body, "https://n.example.com/rss").entries
+    assert (first.published_at, first.published_zone_stated) == (datetime(2024, 11, 21, 6, 5, tzinfo=UTC), True)
+    assert (second.published_at, second.published_zone_stated) == (datetime(2024, 11, 21, 14, 5, tzinfo=UTC), False)
+    assert third.published_at is None and third.summary == "A bold summary"
+
+
+def test_sitemap_lastmod_is_not_a_publication_time():
+    body = (f'<urlset {SITEMAP_NS} {NEWS_NS}><url><loc>https://n.example.com/a</loc><lastmod>2024-11-22T10:00:00Z</lastmod>'
+            "</url><url><loc>https://n.example.com/b</loc><news:news><news:publication_date>2024-11-21</news:publication_date>"
+            "<news:title>b</news:title></news:news></url></urlset>").encode()
+    a, b = parse_sitemap(body, "https://n.example.com/sitemap.xml").entries
+    assert a.published_at is None and a.updated_at == datetime(2024, 11, 22, 10, 0, tzinfo=UTC)
+    assert b.published_at == datetime(2024, 11, 21, tzinfo=UTC) and b.published_zone_stated is False

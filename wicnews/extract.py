@@ -58,7 +58,7 @@ class Extracted:
     encoding: str = "utf-8"
     replaced_chars: int = 0
     is_amp: bool = False
-    published_zone_assumed: bool = False  # the page gave a local time without its zone
+    published_precision: str | None = None  # "zone" (an instant), "local" (no zone given) or "date" (day only)
 
 
 # --- decoding ----------------------------------------------------------------------------
@@ -188,18 +188,21 @@ def _declared_published(tree) -> list[str]:
 _PROBE_TZ = timezone(timedelta(hours=5, minutes=17))  # no real zone: a value it changes had no zone
 
 
-def published_time(values: list[str], default_tz: tzinfo) -> tuple[datetime | None, bool]:
-    """``(when, zone_assumed)``: the first value that states its zone, else the first that
-    parses, read in ``default_tz``."""
-    naive = None
+def published_time(values: list[str], default_tz: tzinfo) -> tuple[datetime | None, str | None]:
+    """``(when, precision)`` from the candidate values: the first that states its zone
+    (precision ``"zone"``); else the first local time (``"local"``) or date (``"date"``),
+    read in ``default_tz``."""
+    fallback: tuple[datetime, str] | None = None
     for value in values:
         when = parse_datetime(value, default_tz)
         if when is None:
             continue
         if when == parse_datetime(value, _PROBE_TZ):
-            return when, False
-        naive = naive or when
-    return naive, naive is not None
+            return when, "zone"
+        precision = "local" if re.search(r"\d:\d", value) else "date"
+        if fallback is None or (fallback[1] == "date" and precision == "local"):
+            fallback = (when, precision)
+    return fallback or (None, None)
 
 
 # Country-code domains whose naive page times are local: a better guess than UTC.
@@ -334,8 +337,8 @@ def extract_article(
 
     detected = detect_language(text)
     language = detected if detected == "zh" else (declared_lang or detected)
-    published, zone_assumed = published_time(published_values + [doc.date or ""],
-                                             default_tz or guess_timezone(url, language))
+    published, precision = published_time(published_values + [doc.date or ""],
+                                           default_tz or guess_timezone(url, language))
     tags = [t.strip() for raw in (doc.tags or []) + (doc.categories or []) for t in re.split(r"[,;，、；]", raw or "") if t.strip()]
     if doc.title and text.startswith(doc.title + "\n"):  # the headline is metadata, not body
         text = text[len(doc.title) + 1:]
@@ -348,7 +351,7 @@ def extract_article(
         title=doc.title,
         authors=split_names(doc.author) or split_names(declared_authors),
         published_at=published,
-        published_zone_assumed=zone_assumed,
+        published_precision=precision,
         site_name=doc.sitename or doc.hostname or (urlsplit(url).hostname or "").removeprefix("www.") or None,
         language=language,
         description=doc.description,

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from urllib.parse import urljoin
 
 import feedparser
+import lxml.html
 
 from wicnews.errors import PageError
 
@@ -27,6 +28,8 @@ class Entry:
     url: str
     title: str | None = None
     published_at: datetime | None = None
+    published_zone_stated: bool = True  # False: written without a zone, read as UTC
+    updated_at: datetime | None = None   # last modification (feed <updated>, sitemap <lastmod>)
     authors: list[str] = field(default_factory=list)
     summary: str | None = None
     language: str | None = None
@@ -50,12 +53,30 @@ def _authors(item) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _entry_time(entry) -> datetime | None:
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
-        if value:
-            return datetime(*value[:6], tzinfo=timezone.utc)
-    return None
+def _entry_time(entry, *keys: str) -> tuple[datetime | None, bool]:
+    """``(when, zone_stated)`` of the first of these entry dates that reads; a date written
+    without a zone is read as UTC and reported as such."""
+    from wicnews.extract import published_time
+
+    for key in keys:
+        # dict.get: FeedParserDict.get("updated") would fall back to "published", with a warning
+        raw, parsed = dict.get(entry, key), dict.get(entry, f"{key}_parsed")
+        when, precision = published_time([raw], timezone.utc) if isinstance(raw, str) else (None, None)
+        if when is None and parsed:  # a form only feedparser reads
+            when, precision = datetime(*parsed[:6], tzinfo=timezone.utc), "zone"
+        if when is not None:
+            return when, precision == "zone"
+    return None, True
+
+
+def _plain(summary: str | None) -> str | None:
+    """A feed summary as plain text (feeds carry HTML there)."""
+    if not summary or "<" not in summary:
+        return summary
+    try:
+        return " ".join(lxml.html.fromstring(summary).text_content().split()) or None
+    except (lxml.etree.ParserError, ValueError):
+        return None
 
 
 @dataclass
@@ -105,6 +126,9 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Feed:
         if not link.startswith(("http://", "https://")):
             continue
         authors = _authors(item)
-        entries.append(Entry(url=link, title=item.get("title"), published_at=_entry_time(item), authors=authors,
-                             summary=item.get("summary"), language=language))
+        # RSS 1.0's dc:date arrives as "updated": with no publication date, it stands in
+        published, stated = _entry_time(item, "published", "created", "updated")
+        entries.append(Entry(url=link, title=item.get("title"), published_at=published, published_zone_stated=stated,
+                             updated_at=_entry_time(item, "updated")[0], authors=authors,
+                             summary=_plain(item.get("summary")), language=language))
     return Feed(entries, _xml_flaw(parsed))

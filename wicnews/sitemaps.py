@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
+from datetime import timezone
 from urllib.parse import urljoin
 
 from lxml import etree
 from scrapy.utils.gz import gunzip
 
 from wicnews.errors import PageError
-from wicnews.extract import parse_datetime
+from wicnews.extract import parse_datetime, published_time
 from wicnews.feeds import Entry
 
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
@@ -67,11 +68,12 @@ def parse_sitemap(body: bytes, url: str) -> Sitemap:
         if kind == "sitemapindex":
             result.sitemaps.append(loc)
             continue
-        entry = Entry(url=loc, published_at=parse_datetime(_child_text(node, "lastmod")))
+        entry = Entry(url=loc, updated_at=parse_datetime(_child_text(node, "lastmod")))
         for news in node:
             if _local(news.tag) == "news" and etree.QName(news.tag).namespace == NEWS_NS:
                 entry.title = _child_text(news, "title", NEWS_NS)
-                entry.published_at = parse_datetime(_child_text(news, "publication_date", NEWS_NS)) or entry.published_at
+                when, precision = published_time([_child_text(news, "publication_date", NEWS_NS)], timezone.utc)
+                entry.published_at, entry.published_zone_stated = when, precision in ("zone", None)
                 for pub in news:
                     if _local(pub.tag) == "publication":
                         lang = _child_text(pub, "language", NEWS_NS)

@@ -37,13 +37,28 @@ MAX_SITEMAP_DEPTH = 3
 DEFAULT_ARTICLE_LINK = re.compile(r"/(?:19|20)\d{2}[/-]?\d{2}|/\d{5,}|/[a-z0-9]+(?:-[a-z0-9]+){3,}|/t\d{8}_\d+", re.I)
 
 
-def best_published(page: datetime | None, zone_assumed: bool, hint: datetime | None) -> datetime | None:
-    """The page's publication time, unless the page gave a local time without its zone and
-    the feed or sitemap gives the same wall-clock time with one (they differ by a whole
-    UTC offset): then the feed's instant is the right one."""
-    if page is None or (zone_assumed and hint is not None and _same_wall_clock(page, hint)):
-        return hint or page
+def best_published(page: datetime | None, precision: str | None, hint: datetime | None) -> datetime | None:
+    """The publication instant from the page's (``precision`` as in ``published_time``) and
+    the feed's or sitemap's (``hint``, only when it stated its zone). A page instant wins.
+    A page's local time yields to the hint when they are the same wall-clock time (they
+    differ by a whole UTC offset); a page's bare date yields to a hint on that day."""
+    if page is None or hint is None or precision == "zone":
+        return page or hint
+    if precision == "local" and _same_wall_clock(page, hint):
+        return hint
+    if precision == "date" and abs((hint - page).total_seconds()) <= 36 * 3600:
+        return hint
     return page
+
+
+def _hint_time(hint: Entry, source: Source) -> datetime | None:
+    """The entry's publication instant, if it can be trusted as one: it stated its zone, or
+    the source names the zone its feed writes local times in."""
+    if hint.published_at is None or hint.published_zone_stated:
+        return hint.published_at
+    if source.timezone:  # read as UTC: the same wall clock in the source's zone
+        return hint.published_at.replace(tzinfo=ZoneInfo(source.timezone)).astimezone(timezone.utc)
+    return None
 
 
 def _same_wall_clock(a: datetime, b: datetime) -> bool:
@@ -164,7 +179,8 @@ class MonitorSpider(scrapy.Spider):
         max_age = source.max_age_days if source.max_age_days is not None else self.max_age_days
         oldest = datetime.now(timezone.utc) - timedelta(days=max_age) if max_age else None
         for entry in entries:
-            if oldest and entry.published_at and entry.published_at < oldest:
+            when = entry.published_at or entry.updated_at
+            if oldest and when and when < oldest:
                 self.crawler.stats.inc_value("wicnews/skipped/too_old")
                 continue
             url = canonicalize_url(entry.url)
@@ -213,7 +229,8 @@ class MonitorSpider(scrapy.Spider):
             title=page.title or hint.title,
             canonical_url=page.canonical_url,
             authors=page.authors or hint.authors,
-            published_at=best_published(page.published_at, page.published_zone_assumed, hint.published_at),
+            published_at=best_published(page.published_at, page.published_precision, _hint_time(hint, source))
+            or hint.published_at,
             site_name=page.site_name,
             language=page.language or hint.language or source.language,
             description=page.description or hint.summary,

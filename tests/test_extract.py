@@ -232,3 +232,31 @@ def test_editor_line_and_meta_authors_on_a_chinese_page():
     art = extract_article(page.encode(), "https://www.people.com.cn/n1/2024/1120/c1.html")
     assert art.authors == ["王喆"]
     assert "责编" not in art.text
+
+
+ZH_TEXT = "2024年世界互联网大会乌镇峰会在浙江乌镇开幕。来自全球的嘉宾围绕数字经济、人工智能与网络安全展开讨论。" * 5
+TW_TEXT = "世界網際網路大會在浙江烏鎮開幕，來自全球的嘉賓圍繞數位經濟、人工智慧與網路安全展開討論。" * 5
+
+
+@pytest.mark.parametrize("codec, text", [("gbk", ZH_TEXT), ("big5", TW_TEXT), ("utf-8", ZH_TEXT)])
+def test_undeclared_charsets_are_recognised_not_forced_to_gb18030(codec, text):
+    page = f"<html><head><title>t</title></head><body><p>{text}</p></body></html>"
+    decoded, _, bad = decode_html(page.encode(codec))
+    assert decoded == page and bad == 0
+
+
+def test_the_replacement_limit_applies_after_a_bom_too():
+    garbage = b"\xef\xbb\xbf<html><body><p>" + bytes(range(0x80, 0x100)) * 10 + b"</p></body></html>"
+    with pytest.raises(PageError) as info:
+        decode_html(garbage)
+    assert info.value.kind == "encoding"
+
+
+def test_xhtml_with_an_xml_declaration():
+    page = ('<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" '
+            '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd"><html xmlns="http://www.w3.org/1999/xhtml"><head>'
+            '<title>Wuzhen Summit opens</title></head><body><div><h1>Wuzhen Summit opens</h1>'
+            + "".join(f"<p>Paragraph {i}: the World Internet Conference in Wuzhen discussed data governance.</p>"
+                      for i in range(8)) + "</div></body></html>")
+    art = extract_article(page.encode(), "https://www.example.cn/a.htm", {"content-type": "application/xhtml+xml"})
+    assert art.title == "Wuzhen Summit opens" and "Paragraph 7" in art.text

@@ -37,6 +37,7 @@ _DATE_META = (
     "pubdate", "publishdate", "publish-date", "publish_date", "publication_date", "sailthru.date",
     "parsely-pub-date", "dc.date.issued", "dcterms.created", "dc.date", "date",
 )
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LETTER = re.compile(r"[^\W\d_]")
 
@@ -78,44 +79,43 @@ def _codec(name: str | None) -> str | None:
 def decode_html(body: bytes, content_type: str | None = None, *, max_replacement_ratio: float = 0.01) -> tuple[str, str, int]:
     """Decode a page: ``(text, codec, replaced_chars)``.
 
-    Order: BOM, HTTP charset, ``<meta>`` charset, then UTF-8, GB18030 and a statistical
-    guess. The first declared codec that decodes cleanly wins; a declared codec that
-    decodes with only a few bad bytes is kept (with U+FFFD in their place) rather than
-    swapped for a guess that would garble every other character. Raises
-    ``PageError("encoding")`` when nothing decodes the page.
+    Order: BOM, HTTP charset, ``<meta>`` charset, then UTF-8, then a statistical guess
+    (charset_normalizer: GB18030, Big5, Shift_JIS, ...). The first declared codec that
+    decodes cleanly wins; a declared codec that decodes with only a few bad bytes is kept
+    (with U+FFFD in their place) rather than swapped for a guess that would garble every
+    other character. Whatever the path, more than ``max_replacement_ratio`` replaced
+    characters raise ``PageError("encoding")``, as does a page nothing decodes.
     """
+    def accept(text: str, codec: str) -> tuple[str, str, int] | None:
+        bad = text.count("\ufffd")
+        return (text, codec, bad) if bad <= max(2, max_replacement_ratio * len(text)) else None
+
     bom_codec, bom = read_bom(body)
     if bom_codec:
-        text = body[len(bom):].decode(bom_codec, "replace")
-        return text, bom_codec, text.count("\ufffd")
-    declared = [c for c in (_codec(http_content_type_encoding(content_type or "")),
-                            _codec(html_body_declared_encoding(body[:8192]))) if c]
-    declared = list(dict.fromkeys(declared))
-    for codec in declared:
+        declared, body = [bom_codec], body[len(bom):]
+    else:
+        declared = list(dict.fromkeys(c for c in (_codec(http_content_type_encoding(content_type or "")),
+                                                  _codec(html_body_declared_encoding(body[:8192]))) if c))
+    candidates = declared if bom_codec else list(dict.fromkeys(declared + ["utf-8"]))
+    for codec in candidates:  # strictly first: a clean decode is the answer
         try:
             return body.decode(codec), codec, 0
         except UnicodeDecodeError:
             pass
-    for codec in declared:
-        text = body.decode(codec, "replace")
-        bad = text.count("\ufffd")
-        if bad <= max(2, max_replacement_ratio * len(text)):
-            return text, codec, bad
-    for codec in ("utf-8", "gb18030"):
-        if codec in declared:
-            continue
-        try:
-            return body.decode(codec), codec, 0
-        except UnicodeDecodeError:
-            pass
-    from charset_normalizer import from_bytes
+    for codec in declared:  # what the page declares, with a few bad bytes replaced
+        result = accept(body.decode(codec, "replace"), codec)
+        if result:
+            return result
+    if not bom_codec:
+        from charset_normalizer import from_bytes
 
-    best = from_bytes(body[:200_000]).best()
-    if best is not None and best.chaos < 0.1 and best.coherence > 0.2:
-        codec = _codec(best.encoding) or best.encoding
-        text = body.decode(codec, "replace")
-        return text, codec, text.count("\ufffd")
-    raise PageError("encoding", f"cannot decode the page (declared {declared or 'nothing'})")
+        best = from_bytes(body[:200_000]).best()
+        if best is not None and best.chaos < 0.1:
+            codec = _codec(best.encoding) or best.encoding
+            result = accept(body.decode(codec, "replace"), codec)
+            if result:
+                return result
+    raise PageError("encoding", f"cannot decode the page (declared {', '.join(declared) or 'nothing'})")
 
 
 # --- metadata the page declares ------------------------------------------------------------
@@ -317,6 +317,7 @@ def extract_article(
         raise PageError("not_html", f"not an HTML page ({ctype or 'binary content'})")
     html, codec, replaced = decode_html(body, headers.get("content-type"), max_replacement_ratio=max_replacement_ratio)
 
+    html = _XML_DECLARATION.sub("", html, count=1)  # lxml refuses str input that declares an encoding
     try:
         tree = lxml.html.document_fromstring(html)
     except (lxml.etree.ParserError, ValueError) as exc:

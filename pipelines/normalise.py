@@ -63,14 +63,20 @@ def canonicalize_url(url: str) -> str:
 
 def choose_canonical(page_url: str, declared: str | None) -> str:
     """The page's own ``rel=canonical`` wins (this is how AMP pages and syndicated copies
-    point at the original), unless it is not http(s) or is a site's home page declared
-    by an article (a common template bug)."""
+    point at the original), unless it is not http(s), is malformed, or is an obvious
+    template bug: a site's home page, or a section of the same site above the article
+    (``/china/`` for ``/china/2024/story.htm``), declared by an article."""
     if declared:
-        cand = urlsplit(declared.strip())
-        page = urlsplit(page_url)
-        home = cand.path in ("", "/") and not cand.query
-        if cand.scheme in ("http", "https") and cand.hostname and not (home and page.path not in ("", "/")):
-            return canonicalize_url(declared)
+        try:
+            cand, page = urlsplit(declared.strip()), urlsplit(page_url)
+            path, page_path = cand.path or "/", page.path or "/"
+            home = path == "/" and not cand.query and page_path != "/"
+            section = (cand.hostname == page.hostname and path.endswith("/") and not cand.query
+                       and page_path.startswith(path) and page_path != path)
+            if cand.scheme in ("http", "https") and cand.hostname and not home and not section:
+                return canonicalize_url(declared)
+        except ValueError:
+            pass
     return canonicalize_url(page_url)
 
 

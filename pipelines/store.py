@@ -75,7 +75,11 @@ class StorePipeline:
             self._inc("wicnews/errors/store_failed")
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
             raise DropItem(f"could not store <{adapter['url']}>: {reason}", log_level="ERROR") from exc
-        if outcome != "new":
+        if outcome == "canonical_ignored":
+            self._inc("wicnews/canonical_ignored")
+            logger.warning("<%s> names <%s> as canonical, an article with another text: stored under its own URL",
+                           adapter["url"], row["canonical_url"])
+        elif outcome != "new":
             self._inc("wicnews/duplicates")
             if outcome == "near_duplicate":
                 self._inc("wicnews/near_duplicates")

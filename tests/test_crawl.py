@@ -249,3 +249,17 @@ def test_naive_page_time_yields_to_the_feeds_time_with_offset(site, wicnews, sql
     [chinese] = [a for a in new_json(wicnews, sqlite_url) if a["canonical_url"] == site.url(CHINESE_PATH)]
     assert chinese["published_at"] == "2022-11-09T02:15:00+00:00"
     assert chinese["authors"] == ["王喆", "李堃"]
+
+
+def test_edge_cases_keep_every_story(site, wicnews, sqlite_url):
+    """An AMP page whose canonical page is gone is kept; a template's section-page canonical
+    does not merge two stories; a malformed link is counted and the other items still crawled."""
+    result = wicnews("crawl", "--feed", site.url("/feeds/edge-cases.rss"), "--db", sqlite_url, *FAST)
+    assert result.returncode == 0, result.stderr
+    stored = {a["canonical_url"]: a for a in new_json(wicnews, sqlite_url)}
+    assert sorted(stored) == sorted(site.url(p) for p in ("/edge/amp-orphan.html", "/edge/ai-labels.html",
+                                                          "/edge/satellite-broadband.html"))
+    assert stored[site.url("/edge/amp-orphan.html")]["title"] == "Small factories weigh the cost of going digital at Wuzhen"
+    run = runs_json(wicnews, sqlite_url)[0]
+    assert run["error_counts"] == {"bad_url": 1, "http_404": 1}
+    assert run["articles_new"] == 3

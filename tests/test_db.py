@@ -258,7 +258,7 @@ def test_a_canonical_url_already_known_as_a_copy_is_that_article(engine):
     first, _ = store(engine, row("http://first/k", STORY))
     near = STORY.replace("Sentence 7 ", "Sentence seven ")
     assert store(engine, row("http://orig/k", near), near=0.75) == (first, "near_duplicate")
-    amp = OTHER  # an AMP page whose text came out differently, declaring the same canonical URL
+    amp = STORY[: len(STORY) // 2]  # an AMP page with half the text (below the near-duplicate threshold)
     assert store(engine, row("http://amp/k", amp, canonical="http://orig/k"), "http://amp/k") == (first, "duplicate")
     with Session(engine) as s:
         assert s.scalar(select(func.count()).select_from(Article)) == 1
@@ -287,3 +287,16 @@ def test_runs_left_running_for_a_day_are_abandoned(engine):
         assert db.abandon_stale_runs(s) == 1
     with Session(engine) as s:
         assert (s.get(Run, stale).status, s.get(Run, live).status) == ("abandoned", "running")
+
+
+def test_a_canonical_url_shared_by_different_texts_is_ignored(engine):
+    """A template that points every story at its section page must not merge the stories."""
+    first, _ = store(engine, row("http://e.cn/china/1.htm", STORY, canonical="http://e.cn/china/"), "http://e.cn/china/1.htm")
+    second, outcome = store(engine, row("http://e.cn/china/2.htm", OTHER, canonical="http://e.cn/china/"),
+                            "http://e.cn/china/2.htm")
+    assert outcome == "canonical_ignored" and second != first
+    with Session(engine) as s:
+        assert s.get(Article, second).canonical_url == "http://e.cn/china/2.htm"
+    # the same text under that canonical is still a duplicate
+    assert store(engine, row("http://e.cn/china/1b.htm", STORY, canonical="http://e.cn/china/"), "http://e.cn/china/1b.htm") \
+        == (first, "duplicate")

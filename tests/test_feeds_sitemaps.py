@@ -216,3 +216,16 @@ def test_sitemap_lastmod_is_not_a_publication_time():
     a, b = parse_sitemap(body, "https://n.example.com/sitemap.xml").entries
     assert a.published_at is None and a.updated_at == datetime(2024, 11, 22, 10, 0, tzinfo=UTC)
     assert b.published_at == datetime(2024, 11, 21, tzinfo=UTC) and b.published_zone_stated is False
+
+
+def test_unusable_links_are_counted_not_fatal():
+    body = rss("<item><title>ok</title><link>https://n.example.com/ok</link></item>"
+               "<item><title>ipv6</title><link>http://[broken/x</link></item>"
+               "<item><title>none</title></item>"
+               "<item><title>mail</title><link>mailto:desk@n.example.com</link></item>")
+    result = parse_feed(body, "https://n.example.com/rss")
+    assert [e.title for e in result.entries] == ["ok"] and result.bad_links == 3
+    sitemap = (f"<urlset {SITEMAP_NS}><url><loc>https://n.example.com/a</loc></url><url><loc>http://[x/b</loc></url>"
+               "<url><loc>ftp://n.example.com/c</loc></url></urlset>").encode()
+    parsed = parse_sitemap(sitemap, "https://n.example.com/s.xml")
+    assert [e.url for e in parsed.entries] == ["https://n.example.com/a"] and parsed.bad_locs == 2

@@ -68,6 +68,10 @@ def test_canonicalize_ipv6_host():
     (ARTICLE, "javascript:void(0)", ARTICLE),                                     # not http(s)
     (ARTICLE, "ftp://www.scmp.com/news/article/3199102", ARTICLE),
     (ARTICLE, "https:///no-host", ARTICLE),
+    (ARTICLE, "http://[broken/x", ARTICLE),                                      # malformed
+    ("https://e.cn/china/2024/content_1.htm", "https://e.cn/china/", "https://e.cn/china/2024/content_1.htm"),  # section
+    ("https://e.cn/article/123/slug", "https://e.cn/article/123", "https://e.cn/article/123"),  # short form is fine
+    ("https://wire.example/china/x.html", "https://e.cn/china/", "https://e.cn/china/"),  # another site's: believed
 ])
 def test_choose_canonical(page, declared, expected):
     assert choose_canonical(page, declared) == expected

@@ -308,10 +308,25 @@ def _near_duplicate(session: Session, article_id: int, bands, score: Callable[[s
     return best
 
 
+# Below this similarity, two texts under one canonical URL are different articles.
+CANONICAL_MIN_SIMILARITY = 0.3
+
+
+def _wrong_canonical(session: Session, article_id: int, values: dict, other_urls: dict[str, str],
+                     score: Callable[[str], float]) -> bool:
+    """True when this page names a canonical URL that belongs to a stored article whose text
+    has little to do with its own (a template's section link, a wrong og:url)."""
+    if values["url"] == values["canonical_url"] or values["url"] not in other_urls.values():
+        return False
+    existing = session.execute(select(Article.text).where(Article.id == article_id)).scalar_one()
+    return score(existing) < CANONICAL_MIN_SIMILARITY
+
+
 def store_article(session: Session, values: dict, other_urls: dict[str, str], bands=(),
                   score: Callable[[str], float] | None = None, threshold: float = 0.0) -> tuple[int, str]:
     """Store an article unless it is already stored; returns ``(article_id, outcome)`` with
-    outcome ``new``, ``duplicate`` or ``near_duplicate``.
+    outcome ``new``, ``duplicate``, ``near_duplicate`` or ``canonical_ignored`` (stored as
+    new under its own URL: its canonical URL belongs to an article with another text).
 
     ``values`` holds the ``Article`` columns (``url_key`` and ``text_key`` included);
     ``other_urls`` maps URL keys to the URLs it was fetched under (requested, final).
@@ -352,6 +367,12 @@ def store_article(session: Session, values: dict, other_urls: dict[str, str], ba
         if article_id is None:  # lost a race with a delete; let the caller retry later
             raise IntegrityError("article vanished during dedupe", None, ValueError())
         same_url = by_url is not None
+    if outcome == "duplicate" and score and _wrong_canonical(session, article_id, values, other_urls, score):
+        # two different texts under one canonical URL: the page's canonical link is wrong
+        own_key = next(k for k, u in other_urls.items() if u == values["url"])
+        article_id, outcome = store_article(session, {**values, "canonical_url": values["url"], "url_key": own_key},
+                                            other_urls, bands, score, threshold)
+        return article_id, "canonical_ignored" if outcome == "new" else outcome
     promoted = outcome != "new" and _promote_original(session, article_id, values, same_url=same_url)
     if outcome == "new" or promoted:
         _add_bands(session, article_id, bands)

@@ -86,6 +86,7 @@ class Feed:
 
     entries: list[Entry]
     flaw: str | None = None
+    bad_links: int = 0  # entries whose link is missing, malformed or not http(s)
 
 
 def _xml_flaw(parsed) -> str | None:
@@ -107,6 +108,8 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Feed:
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
+    # no content-location: feedparser would resolve links itself and blank the malformed ones
+    headers.pop("content-location")
     parsed = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
     if not parsed.entries:
         reason = parsed.get("bozo_exception") or "no entries"
@@ -114,16 +117,18 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Feed:
             raise PageError("feed_malformed", f"not a readable feed: {reason}")
         return Feed([])
     language = (parsed.feed.get("language") or "").split("-")[0].lower() or None
-    entries = []
+    entries, bad_links = [], 0
     for item in parsed.entries:
         link = item.get("feedburner_origlink") or item.get("link")
         if not link:
             links = [ln.get("href") for ln in item.get("links", []) if ln.get("rel", "alternate") == "alternate"]
             link = links[0] if links else item.get("id")
-        if not link:
-            continue
-        link = urljoin(url, link.strip())
+        try:
+            link = urljoin(url, link.strip()) if link else ""
+        except ValueError:  # e.g. "http://[broken"
+            link = ""
         if not link.startswith(("http://", "https://")):
+            bad_links += 1
             continue
         authors = _authors(item)
         # RSS 1.0's dc:date arrives as "updated": with no publication date, it stands in
@@ -131,4 +136,4 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Feed:
         entries.append(Entry(url=link, title=item.get("title"), published_at=published, published_zone_stated=stated,
                              updated_at=_entry_time(item, "updated")[0], authors=authors,
                              summary=_plain(item.get("summary")), language=language))
-    return Feed(entries, _xml_flaw(parsed))
+    return Feed(entries, _xml_flaw(parsed), bad_links)

@@ -28,6 +28,7 @@ class Sitemap:
     kind: str  # "urlset" or "sitemapindex"
     entries: list[Entry] = field(default_factory=list)
     sitemaps: list[str] = field(default_factory=list)
+    bad_locs: int = 0  # <loc> values that are malformed or not http(s)
 
 
 def _local(tag) -> str:
@@ -60,10 +61,12 @@ def parse_sitemap(body: bytes, url: str) -> Sitemap:
     result = Sitemap(kind=kind)
     for node in root:
         loc = _child_text(node, "loc")
-        if not loc:
-            continue
-        loc = urljoin(url, loc)
+        try:
+            loc = urljoin(url, loc) if loc else ""
+        except ValueError:  # e.g. "http://[broken"
+            loc = ""
         if not loc.startswith(("http://", "https://")):
+            result.bad_locs += 1
             continue
         if kind == "sitemapindex":
             result.sitemaps.append(loc)

@@ -11,6 +11,7 @@ failure is logged with its URL and counted as ``wicnews/errors/<kind>``; the run
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from datetime import datetime, timedelta, timezone
@@ -20,7 +21,7 @@ from zoneinfo import ZoneInfo
 import scrapy
 from scrapy.http import TextResponse
 
-from pipelines.normalise import canonicalize_url
+from pipelines.normalise import canonicalize_url, choose_canonical
 from wicnews.errors import PageError
 from wicnews.extract import extract_article
 from wicnews.failures import SKIPS, classify
@@ -128,6 +129,9 @@ class MonitorSpider(scrapy.Spider):
         if feed.flaw:
             self._count_error("feed_malformed", f"broken feed, {len(feed.entries)} entries recovered: {feed.flaw}",
                               response.url)
+        if feed.bad_links:
+            self._count_error("bad_url", f"{feed.bad_links} entries without a usable http(s) link", response.url,
+                              feed.bad_links)
         entries = feed.entries
         self._source_ok(source)
         self.crawler.stats.inc_value("wicnews/feed_entries", len(entries))
@@ -144,6 +148,9 @@ class MonitorSpider(scrapy.Spider):
             return
         if not child:
             self._source_ok(source)
+        if sitemap.bad_locs:
+            self._count_error("bad_url", f"{sitemap.bad_locs} <loc> values that are not usable http(s) URLs",
+                              response.url, sitemap.bad_locs)
         for url in sitemap.sitemaps:
             if depth >= MAX_SITEMAP_DEPTH:
                 self._count_error("sitemap_too_deep", f"sitemap nesting deeper than {MAX_SITEMAP_DEPTH}", url)
@@ -161,10 +168,14 @@ class MonitorSpider(scrapy.Spider):
         host = urlsplit(response.url).hostname
         entries, seen = [], set()
         for href in response.css("a::attr(href)").getall():
-            url = urljoin(response.url, href.strip())
-            if not url.startswith(("http://", "https://")) or url in seen:
-                continue
-            if not source.link_pattern and urlsplit(url).hostname != host:
+            try:
+                url = urljoin(response.url, href.strip())
+                if not url.startswith(("http://", "https://")) or url in seen:
+                    continue
+                if not source.link_pattern and urlsplit(url).hostname != host:
+                    continue
+            except ValueError as exc:
+                self._count_error("bad_url", str(exc), href)
                 continue
             if pattern.search(url):
                 seen.add(url)
@@ -183,7 +194,11 @@ class MonitorSpider(scrapy.Spider):
             if oldest and when and when < oldest:
                 self.crawler.stats.inc_value("wicnews/skipped/too_old")
                 continue
-            url = canonicalize_url(entry.url)
+            try:
+                url = canonicalize_url(entry.url)
+            except ValueError as exc:  # e.g. "http://[x": one bad link must not end the source
+                self._count_error("bad_url", str(exc), entry.url)
+                continue
             if url in self.requested:
                 self.crawler.stats.inc_value("wicnews/skipped/requested_twice")
                 continue
@@ -194,7 +209,10 @@ class MonitorSpider(scrapy.Spider):
             yield scrapy.Request(url, callback=self.parse_article, errback=self._page_failed, dont_filter=True,
                                  cb_kwargs={"source": source, "hint": entry}, meta={"wicnews_article": True})
 
-    def parse_article(self, response, source: Source, hint: Entry, via: tuple[str, ...] = ()):
+    def parse_article(self, response, source: Source, hint: Entry, via: tuple[str, ...] = (),
+                      fallback: Article | None = None):
+        """An article page -> ``Article``. An AMP page resolves to its canonical page, which is
+        fetched instead; should that fail, the AMP page's own article (``fallback``) is kept."""
         headers = {k.decode("latin-1").lower(): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
         try:
             page = extract_article(
@@ -204,25 +222,16 @@ class MonitorSpider(scrapy.Spider):
             )
         except PageError as exc:
             self._count_error(exc.kind, str(exc), response.url)
-            return
+            return fallback
         except Exception:  # a bug in extraction must not end the run
             logger.exception("extraction crashed on <%s>", response.url)
             self._count_error("extract_failed", "extraction crashed", response.url)
-            return
-        if page.is_amp and page.canonical_url and not via:
-            canonical = canonicalize_url(page.canonical_url)
-            if canonical != canonicalize_url(response.url) and canonical not in self.requested:
-                # an AMP page resolves to its canonical page: fetch and store that one instead
-                self.requested.add(canonical)
-                self.crawler.stats.inc_value("wicnews/amp_resolved")
-                return scrapy.Request(canonical, callback=self.parse_article, errback=self._page_failed, dont_filter=True,
-                                      cb_kwargs={"source": source, "hint": hint, "via": (response.url,)},
-                                      meta={"wicnews_article": True})
+            return fallback
         if page.replaced_chars:  # stored all the same, but counted: the source sends broken bytes
             self._count_error("encoding_replaced", f"{page.replaced_chars} undecodable byte(s) replaced ({page.encoding})",
                               response.url)
         self.crawler.stats.inc_value("wicnews/articles_extracted")
-        return Article(
+        article = Article(
             url=response.url,
             source=source.name,
             text=page.text,
@@ -239,10 +248,25 @@ class MonitorSpider(scrapy.Spider):
             requested_url=response.request.meta.get("redirect_urls", [response.url])[0],
             via=list(via),
         )
+        canonical = choose_canonical(response.url, page.canonical_url)  # http(s) only, sane
+        if page.is_amp and not via and canonical != canonicalize_url(response.url) and canonical not in self.requested:
+            self.requested.add(canonical)
+            self.crawler.stats.inc_value("wicnews/amp_resolved")
+            # should the canonical page fail, the AMP page stands for itself (not for a dead link)
+            fallback = dataclasses.replace(article, canonical_url=response.url)
+            return scrapy.Request(canonical, callback=self.parse_article, errback=self._amp_canonical_failed,
+                                  dont_filter=True, meta={"wicnews_article": True},
+                                  cb_kwargs={"source": source, "hint": hint, "via": (response.url,), "fallback": fallback})
+        return article
 
-    def _count_error(self, kind: str, message: str, url: str) -> None:
+    def _amp_canonical_failed(self, failure):
+        """The canonical page of an AMP page could not be had: keep the AMP page's article."""
+        self._page_failed(failure)
+        return failure.request.cb_kwargs["fallback"]
+
+    def _count_error(self, kind: str, message: str, url: str, count: int = 1) -> None:
         bucket = "skipped" if kind in SKIPS else "errors"
-        self.crawler.stats.inc_value(f"wicnews/{bucket}/{kind}")
+        self.crawler.stats.inc_value(f"wicnews/{bucket}/{kind}", count)
         log = logger.info if bucket == "skipped" else logger.warning
         log("%s %s: %s <%s>", "skipped" if bucket == "skipped" else "error", kind, message, url)
 

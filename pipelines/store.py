@@ -26,13 +26,9 @@ from wicnews.models import utcnow
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ("url", "canonical_url", "url_key", "text_key", "title", "authors", "published_at", "site_name",
-           "language", "description", "image", "tags", "text", "relevant", "matched_terms", "source")
-
-
 def article_row(adapter: ItemAdapter, run_id: int | None) -> dict:
     """The ``articles`` row of a normalised, judged, keyed item."""
-    row = {name: adapter.get(name) for name in COLUMNS}
+    row = {name: adapter.get(name) for name in db.PAGE_FIELDS}
     row.update(first_seen_at=utcnow(), run_id=run_id, relevant=bool(row["relevant"]))
     return row
 
@@ -73,8 +69,7 @@ class StorePipeline:
                     score=lambda text: similarity(mine(), shingles(text)), threshold=self.near_dup_threshold)
         except SQLAlchemyError as exc:
             self._inc("wicnews/errors/store_failed")
-            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-            raise DropItem(f"could not store <{adapter['url']}>: {reason}", log_level="ERROR") from exc
+            raise DropItem(f"could not store <{adapter['url']}>: {db.reason(exc)}", log_level="ERROR") from exc
         if outcome == "canonical_ignored":
             self._inc("wicnews/canonical_ignored")
             logger.warning("<%s> names <%s> as canonical, an article with another text: stored under its own URL",

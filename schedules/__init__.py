@@ -108,18 +108,31 @@ def crawl_command(schedule: Schedule, extra: list[str] = ()) -> list[str]:
     return [sys.executable, "-m", "wicnews.cli", "crawl", *schedule.args, *extra]
 
 
-def run_crawl(schedule: Schedule, extra: list[str] = ()) -> int:
-    """One crawl in a subprocess; its exit code (124 on timeout). Never raises."""
+GRACE_SECONDS = 60  # after SIGTERM, how long a crawl may take to close its run
+
+
+def run_crawl(schedule: Schedule, extra: list[str] = (), grace: float = GRACE_SECONDS) -> int:
+    """One crawl in a subprocess; its exit code (124 on timeout). Never raises. A crawl past
+    its timeout gets SIGTERM, so Scrapy closes it and its run is recorded (``shutdown``);
+    SIGKILL only if it has not ended ``grace`` seconds later."""
     command = crawl_command(schedule, extra)
     logger.info("schedule %s: starting %s", schedule.name, " ".join(command[2:]))
     try:
-        code = subprocess.run(command, timeout=schedule.timeout_seconds).returncode
-    except subprocess.TimeoutExpired:
-        logger.error("schedule %s: crawl killed after %d s", schedule.name, schedule.timeout_seconds)
-        return 124
+        proc = subprocess.Popen(command)
     except OSError as exc:
         logger.error("schedule %s: cannot start the crawl: %s", schedule.name, exc)
         return 127
+    try:
+        code = proc.wait(timeout=schedule.timeout_seconds)
+    except subprocess.TimeoutExpired:
+        logger.error("schedule %s: crawl still running after %d s: stopping it", schedule.name, schedule.timeout_seconds)
+        proc.terminate()
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        return 124
     (logger.info if code == 0 else logger.error)("schedule %s: crawl exited %d", schedule.name, code)
     return code
 

@@ -112,3 +112,24 @@ def test_sqlite_path_that_cannot_be_created(wicnews):
     result = wicnews("crawl", "--feed", "http://127.0.0.1:9/f", "--db", "sqlite:////proc/nope/a.db")
     assert result.returncode == 3 and "cannot create the database directory /proc/nope" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"WICNEWS_MAX_AGE_DAYS": "7d"}, "WICNEWS_MAX_AGE_DAYS='7d' does not fit the setting"),
+    ({"WICNEWS_SKIP_SEEN": "maybe"}, "WICNEWS_SKIP_SEEN='maybe' does not fit the setting"),
+])
+def test_bad_environment_values_are_one_line(wicnews, env, message):
+    result = wicnews("runs", env=env)
+    assert result.returncode == 2 and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_schema_newer_than_this_wicnews_is_one_line(wicnews, sqlite_url):
+    import sqlite3
+
+    wicnews("db", "upgrade", "--db", sqlite_url, check=True)
+    with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0099'")
+    result = wicnews("new", "--db", sqlite_url)
+    assert result.returncode == 3 and "has a schema this wicnews does not know" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

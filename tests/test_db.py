@@ -208,6 +208,7 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(sqlite_url):
 @pytest.mark.parametrize("url, message", [
     ("postgresql://postgres@127.0.0.1:1/x", "cannot open database postgresql+psycopg://postgres@127.0.0.1:1/x"),
     ("nosuchdb://x", "cannot use database"),
+    ("mysql://root@127.0.0.1/test", "wicnews stores into SQLite or PostgreSQL"),
     ("::not a url::", "not a database URL"),
 ])
 def test_unusable_databases_raise_one_readable_error(url, message):

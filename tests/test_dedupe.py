@@ -91,3 +91,41 @@ def test_chinese_text_is_shingled_by_character():
     text = "2022年世界互联网大会乌镇峰会开幕，聚焦数字经济与产业数字化。"
     assert similarity(shingles(text), shingles(text.replace("开幕", "开幕了"))) > 0.7
     assert len(shingles(text)) > 20
+
+
+def test_band_function_is_pinned():
+    """Stored articles keep the bands computed when they were stored: changing this function
+    needs a migration that recomputes article_bands (see migration 0002's frozen copy)."""
+    assert bands("The World Internet Conference opened in Wuzhen on Wednesday.") == PINNED_BANDS
+
+
+def test_migration_0002_copy_matches_the_live_function():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parent.parent / "wicnews" / "migrations" / "versions" / "0002_article_bands.py"
+    spec = importlib.util.spec_from_file_location("migration_0002", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for text in (SEED_BODY, "2022年世界互联网大会乌镇峰会开幕", "a b", "", BASE):
+        assert module.bands(text) == bands(text)
+
+
+PINNED_BANDS = [
+    "00:8ad90e1ba566acbb",
+    "01:494ca95aa7f63a70",
+    "02:0335535406acf997",
+    "03:086ca4563a4d888e",
+    "04:61858182c0a35411",
+    "05:af475cc94c77c541",
+    "06:5c21ccfac1807a59",
+    "07:aab41e06d3302b8e",
+    "08:a8102e1913b7885a",
+    "09:b2dbd47f1fba5760",
+    "10:42af24efcdcf4844",
+    "11:c1d534d72be702dc",
+    "12:f2dfba3e03c2ecc7",
+    "13:c2bd7b38a8187e95",
+    "14:0b8e1de5ce1b751e",
+    "15:62b6358b26d8cc47",
+]

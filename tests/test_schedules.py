@@ -77,3 +77,21 @@ def test_schedule_once_runs_a_real_crawl_in_a_subprocess(site, wicnews, tmp_path
     assert result.returncode == 0, result.stderr
     stored = json.loads(wicnews("new", "--db", sqlite_url, "--format", "json", check=True).stdout)
     assert [a["site_name"] for a in stored] == ["Daily Tech Digest"]
+
+
+def test_a_crawl_past_its_timeout_is_stopped_and_records_its_run(site, tmp_path, sqlite_url, monkeypatch):
+    """SIGTERM, not SIGKILL: Scrapy closes the spider and the run row says so."""
+    monkeypatch.setenv("WICNEWS_HOME", str(tmp_path))
+    slow = schedules.Schedule(name="slow", timeout_seconds=3, args=(
+        "--feed", site.url("/feeds/scmp-china.rss"), "--db", sqlite_url, "-s", "DOWNLOAD_DELAY=8",
+        "-s", "AUTOTHROTTLE_ENABLED=False"))
+    assert schedules.run_crawl(slow, grace=60) == 124
+    from sqlalchemy.orm import Session
+
+    from wicnews import db
+
+    engine = db.open_database(sqlite_url)
+    with Session(engine) as s:
+        [run] = db.list_runs(s)
+        assert run.status == "shutdown" and run.finished_at is not None
+    engine.dispose()

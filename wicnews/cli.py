@@ -296,6 +296,9 @@ def cmd_extract(args) -> int:
 
 
 def cmd_db(args) -> int:
+    from alembic.util.exc import CommandError as AlembicCommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
     from wicnews import db
 
     settings = project_settings(args.db)
@@ -305,13 +308,8 @@ def cmd_db(args) -> int:
             with db.schema_lock(engine):
                 db.upgrade(engine)
         print(f"{db.safe_url(str(engine.url))}: schema {db.current_revision(engine)} (latest {db.head_revision()})")
-    except Exception as exc:  # SQLAlchemy and driver errors: one line
-        from sqlalchemy.exc import SQLAlchemyError
-
-        if not isinstance(exc, SQLAlchemyError):
-            raise
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise DatabaseError(f"cannot {args.action} database {db.safe_url(str(engine.url))}: {reason}") from None
+    except (SQLAlchemyError, AlembicCommandError) as exc:  # driver and Alembic errors: one line
+        raise DatabaseError(f"cannot {args.action} database {db.safe_url(str(engine.url))}: {db.reason(exc)}") from None
     finally:
         engine.dispose()
     return 0

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
+from alembic.util.exc import CommandError as AlembicCommandError
 from sqlalchemy import create_engine, event, func, inspect, or_, select, text, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
@@ -57,6 +58,11 @@ def resolve_url(url: str | None) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def reason(exc: BaseException) -> str:
+    """The first line of what a database error says (the driver's message when there is one)."""
+    return (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 def safe_url(url: str) -> str:
     """The URL for messages: password hidden."""
     try:
@@ -88,6 +94,8 @@ def make_engine(url: str | None) -> Engine:
     PostgreSQL through psycopg 3 with a connect timeout. Does not connect."""
     url = resolve_url(url)
     backend = make_url(url).get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise DatabaseError(f"cannot use database {safe_url(url)}: wicnews stores into SQLite or PostgreSQL")
     kwargs: dict = {"future": True}
     if backend == "sqlite":
         database = make_url(url).database
@@ -210,8 +218,11 @@ def open_database(url: str | None, *, auto_upgrade: bool = True, must_exist: boo
                         f"wicnews needs {head}: run `wicnews db upgrade`")
     except SQLAlchemyError as exc:
         engine.dispose()
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise DatabaseError(f"cannot open database {safe_url(str(engine.url))}: {reason}") from exc
+        raise DatabaseError(f"cannot open database {safe_url(str(engine.url))}: {reason(exc)}") from exc
+    except AlembicCommandError as exc:  # e.g. a schema newer than this wicnews
+        engine.dispose()
+        raise DatabaseError(f"database {safe_url(str(engine.url))} has a schema this wicnews does not know "
+                            f"(latest known: {head_revision()}): {reason(exc)}") from exc
     except BaseException:
         engine.dispose()
         raise
@@ -220,29 +231,32 @@ def open_database(url: str | None, *, auto_upgrade: bool = True, must_exist: boo
 
 # --- writes ----------------------------------------------------------------------------
 
+def _insert(session: Session, model):
+    """The dialect's INSERT, which knows ``ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model)
+
+
 def _insert_ignore(session: Session, model, values: dict):
     """``INSERT ... ON CONFLICT DO NOTHING RETURNING <primary key>``: the new row's key, or
-    None when a unique constraint already holds an equal row. Other backends use a savepoint."""
+    None when a unique constraint already holds an equal row."""
     key = inspect(model).primary_key[0]
-    dialect = session.get_bind().dialect.name
-    if dialect in ("postgresql", "sqlite"):
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        stmt = insert(model).values(**values).on_conflict_do_nothing().returning(key)
-        return session.execute(stmt).scalar_one_or_none()
-    try:
-        with session.begin_nested():
-            obj = model(**values)
-            session.add(obj)
-        return getattr(obj, key.key)
-    except IntegrityError:
-        return None
+    return session.execute(_insert(session, model).values(**values).on_conflict_do_nothing().returning(key)
+                           ).scalar_one_or_none()
 
 
-# What a stored article takes over from an earlier-published copy of itself.
-REPRESENTATIVE = ("url", "canonical_url", "url_key", "text_key", "title", "authors", "published_at", "site_name",
+def _insert_many_ignore(session: Session, model, rows: list[dict]) -> None:
+    """One multi-row ``INSERT ... ON CONFLICT DO NOTHING``."""
+    if rows:
+        session.execute(_insert(session, model).values(rows).on_conflict_do_nothing())
+
+
+# The article columns that come from its page: what the store writes, and what a stored
+# article takes over from its original when a copy was stored first.
+PAGE_FIELDS = ("url", "canonical_url", "url_key", "text_key", "title", "authors", "published_at", "site_name",
                   "language", "description", "image", "tags", "text", "relevant", "matched_terms", "source")
 
 
@@ -254,7 +268,7 @@ def _promote_original(session: Session, article_id: int, values: dict, same_url:
     (``same_url``), or when the same text arrives under another canonical URL with an
     earlier publication time. One conditional UPDATE, so concurrent writers cannot undo
     each other; the id, first-seen time and run stay."""
-    new = {k: values[k] for k in REPRESENTATIVE}
+    new = {k: values[k] for k in PAGE_FIELDS}
     if same_url:
         if values["url"] != values["canonical_url"]:
             return False
@@ -271,22 +285,6 @@ def _promote_original(session: Session, article_id: int, values: dict, same_url:
             return session.execute(stmt.values(**new)).rowcount == 1
     except IntegrityError:
         return False
-
-
-def _insert_many_ignore(session: Session, model, rows: list[dict]) -> None:
-    """One multi-row ``INSERT ... ON CONFLICT DO NOTHING`` (row by row elsewhere)."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    if dialect in ("postgresql", "sqlite"):
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        session.execute(insert(model).values(rows).on_conflict_do_nothing())
-        return
-    for row in rows:
-        _insert_ignore(session, model, row)
 
 
 def _add_bands(session: Session, article_id: int, bands) -> None:

@@ -38,6 +38,12 @@ class Entry:
 _EMAIL = re.compile(r"\S+@\S+")
 
 
+def language_code(value: str | None) -> str | None:
+    """``"zh-CN"`` -> ``"zh"``; anything that is not a language code -> None."""
+    code = re.split(r"[-_]", (value or "").strip().lower())[0]
+    return code if re.fullmatch(r"[a-z]{2,3}", code) else None
+
+
 def _authors(item) -> list[str]:
     """Author names of an entry. RSS ``<author>`` holds "email (Name)"; feedparser's own
     split of that breaks on long top-level domains, so the raw value is read here."""
@@ -116,7 +122,7 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Feed:
         if parsed.get("bozo") or not parsed.get("version"):
             raise PageError("feed_malformed", f"not a readable feed: {reason}")
         return Feed([])
-    language = (parsed.feed.get("language") or "").split("-")[0].lower() or None
+    language = language_code(parsed.feed.get("language"))
     entries, bad_links = [], 0
     for item in parsed.entries:
         link = item.get("feedburner_origlink") or item.get("link")

@@ -86,7 +86,7 @@ class Article(Base):
     text: Mapped[str] = mapped_column(Text)
     relevant: Mapped[bool] = mapped_column(Boolean)
     matched_terms: Mapped[list] = mapped_column(default=list)
-    source: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(Text)
     first_seen_at: Mapped[datetime] = mapped_column(index=True)
     run_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("runs.id", ondelete="SET NULL"))
 
@@ -113,6 +113,6 @@ class ArticleUrl(Base):
     url_key: Mapped[str] = mapped_column(String(64), unique=True)
     fetched: Mapped[bool] = mapped_column(Boolean)  # False: only named (a copy's canonical), not downloaded yet
     site_name: Mapped[str | None] = mapped_column(Text)
-    source: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(Text)
     first_seen_at: Mapped[datetime]
     run_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("runs.id", ondelete="SET NULL"))

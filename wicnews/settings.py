@@ -77,19 +77,27 @@ LOG_FORMATTER = "wicnews.logformatter.LogFormatter"
 
 
 def _env_overrides(namespace: dict) -> None:
-    """Let ``WICNEWS_*`` environment variables override the defaults above."""
+    """Let ``WICNEWS_*`` environment variables override the defaults above; a value that does
+    not fit its setting is a ``ConfigError`` (one line from the CLI)."""
+    from wicnews.errors import ConfigError
+
     for name, raw in os.environ.items():
         if not name.startswith("WICNEWS_") or name == "WICNEWS_HOME":
             continue
         default = namespace.get(name)
-        if isinstance(default, bool):
-            namespace[name] = raw.strip().lower() in ("1", "true", "yes", "on")
-        elif isinstance(default, int):
-            namespace[name] = int(raw)
-        elif isinstance(default, float):
-            namespace[name] = float(raw)
-        else:
-            namespace[name] = raw
+        try:
+            if isinstance(default, bool):
+                value = raw.strip().lower()
+                if value not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                    raise ValueError(raw)
+                namespace[name] = value in ("1", "true", "yes", "on")
+            elif isinstance(default, (int, float)):
+                namespace[name] = type(default)(raw)
+            else:
+                namespace[name] = raw
+        except ValueError:
+            raise ConfigError(f"environment variable {name}={raw!r} does not fit the setting "
+                              f"(expected {type(default).__name__})") from None
 
 
 _env_overrides(globals())

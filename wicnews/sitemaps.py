@@ -15,7 +15,7 @@ from scrapy.utils.gz import gunzip
 
 from wicnews.errors import PageError
 from wicnews.extract import parse_datetime, published_time
-from wicnews.feeds import Entry
+from wicnews.feeds import Entry, language_code
 
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemaps.org limit, uncompressed
@@ -79,7 +79,6 @@ def parse_sitemap(body: bytes, url: str) -> Sitemap:
                 entry.published_at, entry.published_zone_stated = when, precision in ("zone", None)
                 for pub in news:
                     if _local(pub.tag) == "publication":
-                        lang = _child_text(pub, "language", NEWS_NS)
-                        entry.language = lang.split("-")[0].lower() if lang else None
+                        entry.language = language_code(_child_text(pub, "language", NEWS_NS))
         result.entries.append(entry)
     return result

@@ -51,7 +51,7 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("relevant", sa.Boolean(), nullable=False),
         sa.Column("matched_terms", sa.JSON(), nullable=False),
-        sa.Column("source", sa.String(200), nullable=False),
+        sa.Column("source", sa.Text(), nullable=False),
         sa.Column("first_seen_at", UTCDateTime(), nullable=False),
         sa.Column("run_id", BigId, sa.ForeignKey("runs.id", ondelete="SET NULL"), nullable=True),
     )
@@ -65,7 +65,7 @@ def upgrade() -> None:
         sa.Column("url_key", sa.String(64), nullable=False, unique=True),
         sa.Column("fetched", sa.Boolean(), nullable=False),
         sa.Column("site_name", sa.Text(), nullable=True),
-        sa.Column("source", sa.String(200), nullable=False),
+        sa.Column("source", sa.Text(), nullable=False),
         sa.Column("first_seen_at", UTCDateTime(), nullable=False),
         sa.Column("run_id", BigId, sa.ForeignKey("runs.id", ondelete="SET NULL"), nullable=True),
     )

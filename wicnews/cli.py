@@ -185,7 +185,10 @@ def report_crawl(stats: dict) -> int:
     if status == "failed":
         print("wicnews: every source failed; see the log above", file=sys.stderr)
         return EXIT_FAILED
-    if status not in ("finished", "unknown"):
+    if status == "unknown":
+        print("wicnews: the crawl did not record its run; see the log above", file=sys.stderr)
+        return EXIT_FAILED
+    if status != "finished":
         print(f"wicnews: the crawl ended early: {status}", file=sys.stderr)
         return EXIT_FAILED
     return 0

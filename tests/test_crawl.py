@@ -263,3 +263,56 @@ def test_edge_cases_keep_every_story(site, wicnews, sqlite_url):
     run = runs_json(wicnews, sqlite_url)[0]
     assert run["error_counts"] == {"bad_url": 1, "http_404": 1}
     assert run["articles_new"] == 3
+
+
+def test_entries_older_than_the_age_limit_are_not_fetched(site, wicnews, sqlite_url):
+    site.reset()
+    result = wicnews("crawl", "--feed", site.url("/feeds/scmp-china.rss"), "--db", sqlite_url, *FAST,
+                     "-s", "WICNEWS_MAX_AGE_DAYS=30")
+    assert result.returncode == 0, result.stderr
+    run = runs_json(wicnews, sqlite_url)[0]
+    assert (run["articles_new"], run["error_counts"]) == (0, {"skipped_too_old": 3})  # all from 2022
+    assert site.hits().get(SEED_PATH, 0) == 0
+
+
+def test_a_database_that_refuses_one_article_loses_nothing_else(site, wicnews, pg_url):
+    """A real PostgreSQL trigger rejects the football story: it is counted as store_failed,
+    the run goes on and every other article is stored."""
+    import psycopg
+
+    wicnews("db", "upgrade", "--db", pg_url, check=True)
+    with psycopg.connect(pg_url) as conn:
+        conn.execute("""
+            CREATE FUNCTION refuse_football() RETURNS trigger AS $$
+            BEGIN
+              IF NEW.url LIKE '%football%' THEN RAISE EXCEPTION 'disk quota exceeded (test)'; END IF;
+              RETURN NEW;
+            END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER refuse_football BEFORE INSERT ON articles FOR EACH ROW EXECUTE FUNCTION refuse_football();
+        """)
+    result = wicnews("crawl", "--feed", site.url("/feeds/scmp-china.rss"), "--db", pg_url, *FAST)
+    assert result.returncode == 0, result.stderr
+    assert "disk quota exceeded (test)" in result.stderr
+    run = runs_json(wicnews, pg_url)[0]
+    assert run["error_counts"] == {"store_failed": 1} and run["articles_new"] == 2
+    assert len(new_json(wicnews, pg_url, "--all")) == 2
+
+
+def test_two_crawls_at_once_store_each_article_once(site, db_url, sources_file, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "WICNEWS_HOME": str(tmp_path), "WICNEWS_SKIP_SEEN": "false"}
+    command = [sys.executable, "-m", "wicnews.cli", "crawl", "--sources", str(sources_file), "--db", db_url, *FAST]
+    procs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, err
+    listed = json.loads(subprocess.run([sys.executable, "-m", "wicnews.cli", "new", "--all", "--since", "1d",
+                                        "--format", "json", "--db", db_url], env=env, capture_output=True,
+                                       text=True, check=True).stdout)
+    urls = [a["canonical_url"] for a in listed]
+    assert len(urls) == len(set(urls))
+    assert site.url(SEED_PATH) in urls and site.url(CHINESE_PATH) in urls

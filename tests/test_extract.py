@@ -260,3 +260,10 @@ def test_xhtml_with_an_xml_declaration():
                       for i in range(8)) + "</div></body></html>")
     art = extract_article(page.encode(), "https://www.example.cn/a.htm", {"content-type": "application/xhtml+xml"})
     assert art.title == "Wuzhen Summit opens" and "Paragraph 7" in art.text
+
+
+def test_site_name_falls_back_to_the_host():
+    page = ("<html><body><article>" + "".join(
+        f"<p>Paragraph {i}: the World Internet Conference in Wuzhen discussed data governance at length.</p>"
+        for i in range(6)) + "</article></body></html>").encode()
+    assert extract_article(page, "https://www.example.org/news/1.html").site_name == "example.org"

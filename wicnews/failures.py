@@ -31,6 +31,8 @@ def classify(exc: BaseException) -> str:
             return "robots"
         if "redirect" in message:
             return "redirect_loop"
+        if "private address" in message:
+            return "private_address"
         return "ignored"
     if isinstance(exc, (scrapy_exc.DownloadCancelledError, defer.CancelledError)):
         return "too_large"

@@ -1,8 +1,11 @@
-"""Downloader middleware: do not download article URLs that are already stored."""
+"""Downloader middlewares: skip article URLs already stored; keep out of private networks."""
 
 from __future__ import annotations
 
-from scrapy.exceptions import NotConfigured
+import ipaddress
+from urllib.parse import urlsplit
+
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from sqlalchemy.orm import Session
 
 from pipelines.dedupe import url_key
@@ -45,3 +48,47 @@ class SkipSeenMiddleware:
     def spider_closed(self):
         if self.engine is not None:
             self.engine.dispose()
+
+
+def is_private_host(host: str | None) -> bool:
+    """True for loopback, private, link-local and other non-global addresses, and for
+    names that can only be local (``localhost``, ``*.local``, ``*.internal``). Other names
+    are judged by the address they resolve to, once connected (see ``PrivateAddressGuard``)."""
+    host = (host or "").strip("[]").lower().rstrip(".")
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal", ".lan")):
+        return True
+    try:
+        return not ipaddress.ip_address(host).is_global
+    except ValueError:
+        return False
+
+
+class PrivateAddressGuard:
+    """A feed, sitemap or page on the public web must not steer the crawler into the
+    machine's own network (cloud metadata at 169.254.169.254, an intranet, localhost): a
+    request to a non-global address is refused when its source is public, before download
+    when the address is literal, after connecting when a name resolves to one. Sources that
+    are themselves local (a test site on 127.0.0.1, an intranet feed) may link locally.
+    Refusals count as ``private_address``. Off with ``WICNEWS_ALLOW_PRIVATE_ADDRESSES=True``."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if crawler.settings.getbool("WICNEWS_ALLOW_PRIVATE_ADDRESSES"):
+            raise NotConfigured("WICNEWS_ALLOW_PRIVATE_ADDRESSES is on")
+        return cls()
+
+    @staticmethod
+    def _guarded(request) -> bool:
+        source = request.cb_kwargs.get("source")
+        return source is not None and not is_private_host(urlsplit(source.url).hostname)
+
+    def process_request(self, request):
+        if self._guarded(request) and is_private_host(urlsplit(request.url).hostname):
+            raise IgnoreRequest(f"private address refused: {urlsplit(request.url).hostname}")
+        return None
+
+    def process_response(self, request, response):
+        address = getattr(response, "ip_address", None)
+        if address is not None and self._guarded(request) and not address.is_global:
+            raise IgnoreRequest(f"private address refused: {urlsplit(request.url).hostname} is {address}")
+        return response

@@ -28,6 +28,8 @@ WICNEWS_MAX_AGE_DAYS = 0
 WICNEWS_NEAR_DUP_THRESHOLD = 0.75
 # Extracted texts shorter than this many characters are not articles.
 WICNEWS_MIN_TEXT_CHARS = 200
+# Let public sources lead the crawler to private, loopback or link-local addresses.
+WICNEWS_ALLOW_PRIVATE_ADDRESSES = False
 # Share of U+FFFD replacement characters above which a page counts as undecodable.
 WICNEWS_MAX_REPLACEMENT_RATIO = 0.01
 
@@ -62,6 +64,7 @@ REMOTE_CONTROL_ENABLED = False
 HTTPCACHE_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
+    "wicnews.middlewares.PrivateAddressGuard": 40,
     "wicnews.middlewares.SkipSeenMiddleware": 50,
 }
 

@@ -21,7 +21,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQL
 from sqlalchemy.orm import Session
 
 from wicnews.errors import DatabaseError
-from wicnews.models import Article, ArticleBand, ArticleUrl, Base, Run, utcnow
+from wicnews.models import Article, ArticleBand, ArticleUrl, Run, utcnow
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pipelines.dedupe import bands, shingles, similarity, text_key, url_key
+from wicnews.pipelines.dedupe import bands, shingles, similarity, text_key, url_key
 from wicnews import db
 from wicnews.errors import DatabaseError
 from wicnews.models import Article, ArticleBand, ArticleUrl, Base, Run

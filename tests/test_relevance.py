@@ -7,7 +7,7 @@ from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 
 from conftest import UNRELATED_PATH, read_site
-from pipelines.relevance import RelevancePipeline, judge
+from wicnews.pipelines.relevance import RelevancePipeline, judge
 from wicnews.extract import extract_article
 from wicnews.items import Article
 

@@ -11,7 +11,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from conftest import FAST
 
-import schedules
+from wicnews import scheduler as schedules
 from wicnews.errors import ConfigError
 
 

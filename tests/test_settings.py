@@ -24,15 +24,15 @@ def test_every_component_path_loads(setting):
 def test_pipelines_load_in_a_fresh_interpreter_outside_the_repository(tmp_path):
     """`scrapy crawl` appends the project root to sys.path; the installed packages must not need it."""
     code = ("from scrapy.utils.misc import load_object; import wicnews.settings as s; "
-            "[load_object(p) for p in s.ITEM_PIPELINES]; import pipelines, schedules; print('ok')")
+            "[load_object(p) for p in s.ITEM_PIPELINES]; import wicnews.pipelines, wicnews.schedules; print('ok')")
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
     assert result.stdout.strip() == "ok", result.stderr
 
 
 def test_pipeline_order():
     order = project_settings().getdict("ITEM_PIPELINES")
-    assert sorted(order, key=order.get) == ["pipelines.normalise.NormalisePipeline", "pipelines.relevance.RelevancePipeline",
-                                            "pipelines.dedupe.DedupePipeline", "pipelines.store.StorePipeline"]
+    assert sorted(order, key=order.get) == ["wicnews.pipelines.normalise.NormalisePipeline", "wicnews.pipelines.relevance.RelevancePipeline",
+                                            "wicnews.pipelines.dedupe.DedupePipeline", "wicnews.pipelines.store.StorePipeline"]
 
 
 def test_secure_and_polite_defaults():

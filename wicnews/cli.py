@@ -260,8 +260,8 @@ def _fetch(url: str) -> tuple[bytes, dict]:
 
 
 def cmd_extract(args) -> int:
-    from pipelines.normalise import choose_canonical
-    from pipelines.relevance import judge
+    from wicnews.pipelines.normalise import choose_canonical
+    from wicnews.pipelines.relevance import judge
     from wicnews.extract import extract_article
 
     target = args.target
@@ -323,7 +323,7 @@ def cmd_schedule(args) -> int:
     import logging
     import signal
 
-    import schedules
+    from wicnews import scheduler as schedules
 
     items = schedules.load_schedules(args.file)
     if not items:

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from sqlalchemy.orm import Session
 
-from pipelines.dedupe import url_key
+from wicnews.pipelines.dedupe import url_key
 from wicnews import db
 from wicnews.failures import AlreadySeen
 

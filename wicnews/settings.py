@@ -69,10 +69,10 @@ DOWNLOADER_MIDDLEWARES = {
 }
 
 ITEM_PIPELINES = {
-    "pipelines.normalise.NormalisePipeline": 100,
-    "pipelines.relevance.RelevancePipeline": 200,
-    "pipelines.dedupe.DedupePipeline": 300,
-    "pipelines.store.StorePipeline": 400,
+    "wicnews.pipelines.normalise.NormalisePipeline": 100,
+    "wicnews.pipelines.relevance.RelevancePipeline": 200,
+    "wicnews.pipelines.dedupe.DedupePipeline": 300,
+    "wicnews.pipelines.store.StorePipeline": 400,
 }
 
 LOG_LEVEL = "INFO"

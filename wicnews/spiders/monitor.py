@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import scrapy
 from scrapy.http import TextResponse
 
-from pipelines.normalise import canonicalize_url, choose_canonical
+from wicnews.pipelines.normalise import canonicalize_url, choose_canonical
 from wicnews.errors import PageError
 from wicnews.extract import extract_article
 from wicnews.failures import SKIPS, classify

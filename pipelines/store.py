@@ -21,14 +21,16 @@ from sqlalchemy.orm import Session
 
 from wicnews.pipelines.dedupe import shingles, similarity, url_key
 from wicnews.pipelines.normalise import canonicalize_url
-from wicnews import db
-from wicnews.models import utcnow
+from wicnews.crawldb import crawl_engine
+from wicnews.db.articles import StorePolicy, store_article
+from wicnews.db.engine import reason
+from wicnews.models import PAGE_FIELDS, utcnow
 
 logger = logging.getLogger(__name__)
 
 def article_row(adapter: ItemAdapter, run_id: int | None) -> dict:
     """The ``articles`` row of a normalised, judged, keyed item."""
-    row = {name: adapter.get(name) for name in db.PAGE_FIELDS}
+    row = {name: adapter.get(name) for name in PAGE_FIELDS}
     row.update(first_seen_at=utcnow(), run_id=run_id, relevant=bool(row["relevant"]))
     return row
 
@@ -36,25 +38,18 @@ def article_row(adapter: ItemAdapter, run_id: int | None) -> dict:
 class StorePipeline:
     """Writes each article once; duplicates are dropped after their URL is recorded."""
 
-    def __init__(self, database_url: str, auto_upgrade: bool = True, stats=None, near_dup_threshold: float = 0.75):
-        self.database_url = database_url
-        self.auto_upgrade = auto_upgrade
+    def __init__(self, engine, policy: StorePolicy, stats=None):
+        self.engine = engine
+        self.policy = policy
         self.stats = stats
-        self.near_dup_threshold = near_dup_threshold
-        self.engine = None
 
     @classmethod
     def from_crawler(cls, crawler):
         s = crawler.settings
-        return cls(s.get("WICNEWS_DATABASE_URL"), s.getbool("WICNEWS_AUTO_UPGRADE"), crawler.stats,
-                   s.getfloat("WICNEWS_NEAR_DUP_THRESHOLD"))
-
-    def open_spider(self):
-        self.engine = db.open_database(self.database_url, auto_upgrade=self.auto_upgrade)
-
-    def close_spider(self):
-        if self.engine is not None:
-            self.engine.dispose()
+        policy = StorePolicy(near_dup_threshold=s.getfloat("WICNEWS_NEAR_DUP_THRESHOLD"),
+                             canonical_min_similarity=s.getfloat("WICNEWS_CANONICAL_MIN_SIMILARITY"),
+                             max_candidates=s.getint("WICNEWS_NEAR_DUP_CANDIDATES"))
+        return cls(crawl_engine(crawler), policy, crawler.stats)
 
     def process_item(self, item):
         adapter = ItemAdapter(item)
@@ -64,12 +59,12 @@ class StorePipeline:
         mine = functools.cache(lambda: shingles(row["text"]))  # only when a candidate turns up
         try:
             with Session(self.engine) as session, session.begin():
-                article_id, outcome = db.store_article(
+                article_id, outcome = store_article(
                     session, row, {url_key(u): u for u in sorted(fetched)}, bands=adapter.get("bands") or (),
-                    score=lambda text: similarity(mine(), shingles(text)), threshold=self.near_dup_threshold)
+                    score=lambda text: similarity(mine(), shingles(text)), policy=self.policy)
         except SQLAlchemyError as exc:
             self._inc("wicnews/errors/store_failed")
-            raise DropItem(f"could not store <{adapter['url']}>: {db.reason(exc)}", log_level="ERROR") from exc
+            raise DropItem(f"could not store <{adapter['url']}>: {reason(exc)}", log_level="ERROR") from exc
         if outcome == "canonical_ignored":
             self._inc("wicnews/canonical_ignored")
             logger.warning("<%s> names <%s> as canonical, an article with another text: stored under its own URL",

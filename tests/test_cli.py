@@ -10,7 +10,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from conftest import CHINESE_PATH, REPO, SEED_PATH, SEED_TITLE, SITE_DIR, flat, read_site, seed
 
-from wicnews.cli import build_parser, parse_since
+from wicnews.cli import build_parser
+from wicnews.config import parse_since
 from wicnews.errors import ConfigError
 
 README = (REPO / "README.md").read_text(encoding="utf-8")

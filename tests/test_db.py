@@ -10,7 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wicnews.pipelines.dedupe import bands, shingles, similarity, text_key, url_key
-from wicnews import db
+from wicnews.db import articles as db_articles
+from wicnews.db import engine as db
+from wicnews.db import queries as db_queries
+from wicnews.db import runs as db_runs
 from wicnews.errors import DatabaseError
 from wicnews.models import Article, ArticleBand, ArticleUrl, Base, Run
 
@@ -37,8 +40,8 @@ def engine(db_url):
 def store(engine, values, *others, near: float = 0.0):
     mine = shingles(values["text"])
     with Session(engine) as s, s.begin():
-        return db.store_article(s, values, {url_key(u): u for u in others}, bands=bands(values["text"]),
-                                score=lambda text: similarity(mine, shingles(text)), threshold=near)
+        return db_articles.store_article(s, values, {url_key(u): u for u in others}, bands=bands(values["text"]),
+                                score=lambda text: similarity(mine, shingles(text)), policy=db_articles.StorePolicy(near_dup_threshold=near))
 
 
 def test_migrations_match_the_models(engine):
@@ -115,7 +118,7 @@ def test_times_are_stored_and_returned_in_utc(engine):
         published = s.get(Article, article_id).published_at
     assert published == datetime(2022, 11, 10, 11, 30, tzinfo=timezone.utc) and published.tzinfo == timezone.utc
     with pytest.raises(Exception, match="naive"), Session(engine) as s, s.begin():
-        db.store_article(s, row("http://a/naive", "naive text", published=datetime(2022, 1, 1)), {})
+        db_articles.store_article(s, row("http://a/naive", "naive text", published=datetime(2022, 1, 1)), {})
 
 
 def test_times_survive_a_session_in_another_zone(pg_url):
@@ -139,7 +142,7 @@ def test_a_failed_transaction_leaves_nothing_behind(engine):
     """store_article's savepoints live inside the caller's transaction on both backends: an
     error after it returns rolls back the article, its URLs and its bands."""
     with pytest.raises(RuntimeError), Session(engine) as s, s.begin():
-        db.store_article(s, row("http://a/atomic", STORY), {url_key("http://a/atomic"): "http://a/atomic"},
+        db_articles.store_article(s, row("http://a/atomic", STORY), {url_key("http://a/atomic"): "http://a/atomic"},
                          bands=bands(STORY))
         raise RuntimeError("crash after the store")
     with Session(engine) as s:
@@ -175,11 +178,11 @@ def test_concurrent_writers_store_one_article(db_url):
 
 def test_runs_round_trip(engine):
     with Session(engine) as s, s.begin():
-        run_id = db.start_run(s, "monitor", ["a", "b"])
+        run_id = db_runs.start_run(s, "monitor", ["a", "b"])
     with Session(engine) as s, s.begin():
-        db.finish_run(s, run_id, "finished", {"pages_fetched": 3, "errors": 1, "error_counts": {"http_404": 1}})
+        db_runs.finish_run(s, run_id, "finished", {"pages_fetched": 3, "errors": 1, "error_counts": {"http_404": 1}})
     with Session(engine) as s:
-        [run] = db.list_runs(s)
+        [run] = db_runs.list_runs(s)
         assert (run.status, run.sources, run.error_counts, run.pages_fetched) == ("finished", ["a", "b"], {"http_404": 1}, 3)
         assert run.finished_at >= run.started_at
         assert s.scalar(select(func.count()).select_from(Run)) == 1
@@ -244,13 +247,13 @@ def test_a_copy_pointing_at_its_original_does_not_settle_the_original(engine):
     so that the original takes over (and from then on it is settled)."""
     copy_id, _ = store(engine, row("http://wire/c", STORY, canonical="http://orig/c", site_name="Wire"), "http://wire/c")
     with Session(engine) as s:
-        assert db.is_settled(s, url_key("http://wire/c"))
-        assert not db.is_settled(s, url_key("http://orig/c"))
+        assert db_articles.is_settled(s, url_key("http://wire/c"))
+        assert not db_articles.is_settled(s, url_key("http://orig/c"))
     assert store(engine, row("http://orig/c", STORY, site_name="Original"), "http://orig/c") == (copy_id, "duplicate")
     with Session(engine) as s:
-        assert db.is_settled(s, url_key("http://orig/c"))
+        assert db_articles.is_settled(s, url_key("http://orig/c"))
         assert s.get(Article, copy_id).site_name == "Original"
-        assert db.other_urls(s, [copy_id]) == {copy_id: ["http://wire/c"]}
+        assert db_queries.other_urls(s, [copy_id]) == {copy_id: ["http://wire/c"]}
 
 
 def test_a_canonical_url_already_known_as_a_copy_is_that_article(engine):
@@ -269,7 +272,7 @@ def test_processes_opening_a_fresh_database_together_migrate_once(db_url):
     import subprocess
     import sys
 
-    code = f"from wicnews import db; db.open_database({db_url!r}).dispose(); print('ok')"
+    code = f"from wicnews.db import engine as db; db.open_database({db_url!r}).dispose(); print('ok')"
     procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(4)]
     outputs = [p.communicate(timeout=120) for p in procs]
@@ -281,11 +284,11 @@ def test_processes_opening_a_fresh_database_together_migrate_once(db_url):
 
 def test_runs_left_running_for_a_day_are_abandoned(engine):
     with Session(engine) as s, s.begin():
-        stale = db.start_run(s, "monitor", [])
-        live = db.start_run(s, "monitor", [])
+        stale = db_runs.start_run(s, "monitor", [])
+        live = db_runs.start_run(s, "monitor", [])
         s.get(Run, stale).started_at = datetime.now(timezone.utc) - timedelta(days=2)
     with Session(engine) as s, s.begin():
-        assert db.abandon_stale_runs(s) == 1
+        assert db_runs.abandon_stale_runs(s) == 1
     with Session(engine) as s:
         assert (s.get(Run, stale).status, s.get(Run, live).status) == ("abandoned", "running")
 

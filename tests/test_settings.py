@@ -3,13 +3,14 @@ one way (module defaults < WICNEWS_* environment < -s)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
 import pytest
 from scrapy.utils.misc import load_object
 
-from wicnews.cli import project_settings
+from wicnews.config import build_settings as project_settings
 from wicnews.errors import ConfigError
 
 
@@ -51,7 +52,7 @@ def test_secure_and_polite_defaults():
 
 
 def test_settings_flow_module_then_environment_then_command_line():
-    code = ("from wicnews.cli import project_settings as p; import sys; s = p(None, sys.argv[1:]); "
+    code = ("from wicnews.config import build_settings as p; import sys; s = p(None, sys.argv[1:]); "
             "print(s.getint('WICNEWS_MAX_AGE_DAYS'), s.getbool('WICNEWS_SKIP_SEEN'), s.getfloat('DOWNLOAD_DELAY'))")
     env = {"WICNEWS_MAX_AGE_DAYS": "9", "WICNEWS_SKIP_SEEN": "false", "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True).stdout.split()
@@ -69,3 +70,35 @@ def test_db_flag_wins():
 def test_bad_overrides_are_config_errors(bad):
     with pytest.raises(ConfigError):
         project_settings(None, [bad])
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ("WICNEWS_SKIP_SEN=0", "did you mean WICNEWS_SKIP_SEEN?"),
+    ("DOWNLOAD_DELEY=1", "did you mean DOWNLOAD_DELAY?"),
+    ("LOG_LEVEL=NOPE", "expected one of CRITICAL"),
+    ("ITEM_PIPELINES=garbage", "expected JSON"),
+    ("DOWNLOAD_HANDLERS=garbage", "expected JSON"),
+    ("DOWNLOAD_HANDLERS=[1]", "expected a JSON dict"),
+    ("WICNEWS_SKIP_SEEN=maybe", "expected true or false"),
+    ("CONCURRENT_REQUESTS=many", "expected a whole number"),
+])
+def test_every_bad_override_is_named(override, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        project_settings(None, [override])
+
+
+def test_addon_settings_pass_and_json_settings_parse():
+    s = project_settings(None, ["REDIS_URL=redis://127.0.0.1:6379/3", 'ITEM_PIPELINES={"a.B": 1}', "LOG_LEVEL=debug"])
+    assert s.get("REDIS_URL") == "redis://127.0.0.1:6379/3"
+    assert s.getdict("ITEM_PIPELINES") == {"a.B": 1}
+    assert s.get("LOG_LEVEL") == "DEBUG"
+
+
+def test_environment_is_read_when_settings_are_built_and_checked():
+    assert project_settings(environ={"WICNEWS_MAX_AGE_DAYS": "4"}).getint("WICNEWS_MAX_AGE_DAYS") == 4
+    assert project_settings(environ={}).getint("WICNEWS_MAX_AGE_DAYS") == 0
+    with pytest.raises(ConfigError, match="unknown environment variable WICNEWS_MAX_AGE_DAY .*WICNEWS_MAX_AGE_DAYS"):
+        project_settings(environ={"WICNEWS_MAX_AGE_DAY": "4"})
+    with pytest.raises(ConfigError, match="expected a whole number"):
+        project_settings(environ={"WICNEWS_MAX_AGE_DAYS": "four"})
+    assert project_settings(environ={"WICNEWS_HOME": "/tmp/x"}).getint("WICNEWS_MAX_AGE_DAYS") == 0

@@ -69,8 +69,13 @@ DEMO_SETTINGS = [
 
 
 def run_demo(db_url: str | None = None, keep: bool = False) -> int:
-    from wicnews.cli import cmd_crawl, print_articles, query_new
+    from wicnews.commands.crawl import report
+    from wicnews.config import build_settings
+    from wicnews.crawl import crawl_sources, run_crawl
+    from wicnews.db.engine import open_database
+    from wicnews.db.queries import coverage
     from wicnews.fixture_server import start_in_thread
+    from wicnews.output.table import articles
 
     if not SITE.is_dir():
         print(f"wicnews: the sample site is missing ({SITE})", file=sys.stderr)
@@ -82,14 +87,17 @@ def run_demo(db_url: str | None = None, keep: bool = False) -> int:
         sources = workdir / "sources.toml"
         sources.write_text(DEMO_SOURCES.format(base=base), encoding="utf-8")
         print(f"sample news site at {base}; crawling its feeds, sitemaps and listing page into {db_url}\n")
-        from argparse import Namespace
-
-        status = cmd_crawl(Namespace(sources=str(sources), feed=[], sitemap=[], page=[], db=db_url, set=DEMO_SETTINGS))
+        settings = build_settings(db_url, DEMO_SETTINGS, WICNEWS_SOURCES=str(sources))
+        status = report(run_crawl(settings, crawl_sources(settings)))
         print("(the errors are on purpose: the sample site has a feed of broken links and a broken feed)")
-        rows = query_new(db_url, None, include_all=True, limit=None)
+        engine = open_database(db_url, must_exist=True, read_only=True)
+        try:
+            rows = coverage(engine, None, include_all=True)
+        finally:
+            engine.dispose()
         relevant = [r for r in rows if r["relevant"]]
         print(f"\nnew coverage of the World Internet Conference ({len(relevant)} articles):\n")
-        print_articles(relevant)
+        articles(relevant, sys.stdout)
         others = len(rows) - len(relevant)
         if others:
             print(f"\n(+{others} stored article(s) judged not relevant: `wicnews new --all`)")

@@ -1,30 +1,36 @@
-"""The article item that travels from the spider through the pipelines to the database."""
+"""The article item that travels from the spider through the pipelines to the database.
+
+Its fields derive from the one declaration of an article, ``wicnews.models.Article``: every
+page column (``PAGE_ROLES``), plus what only travels with the item (the URL requested before
+redirects, the pages that led here, the dedupe keys and bands).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import field, make_dataclass
+from typing import Any
+
+from wicnews.models import PAGE_ROLES
+
+_REQUIRED = ("url", "source", "text")
+_PYTHON_TYPES = {"url": "str | None", "text": "str", "line": "str | None", "lines": "list[str]", "value": "Any"}
+_TRANSIENT: list[tuple[str, str, Any]] = [
+    ("requested_url", "str | None", None),  # the URL asked for, before redirects
+    ("via", "list[str]", list),             # pages that led here (an AMP page resolved to its canonical)
+    ("url_key", "str | None", None),        # set by the dedupe pipeline
+    ("text_key", "str | None", None),
+    ("bands", "list[str]", list),
+]
 
 
-@dataclass
-class Article:
-    url: str                       # the URL fetched (after redirects)
-    source: str                    # the name of the source that led to it
-    text: str
-    title: str | None = None
-    canonical_url: str | None = None
-    authors: list[str] = field(default_factory=list)
-    published_at: datetime | None = None   # timezone-aware
-    site_name: str | None = None
-    language: str | None = None
-    description: str | None = None
-    image: str | None = None
-    tags: list[str] = field(default_factory=list)
-    requested_url: str | None = None   # the URL asked for, before redirects
-    via: list[str] = field(default_factory=list)  # pages that led here (an AMP page resolved to its canonical)
-    # set by the pipelines
-    relevant: bool | None = None
-    matched_terms: list[str] = field(default_factory=list)
-    url_key: str | None = None
-    text_key: str | None = None
-    bands: list[str] = field(default_factory=list)
+def _fields() -> list[tuple]:
+    required = [(name, _PYTHON_TYPES[PAGE_ROLES[name]]) for name in _REQUIRED]
+    optional = [(name, _PYTHON_TYPES[role], field(default_factory=list) if role == "lines" else field(default=None))
+                for name, role in PAGE_ROLES.items() if name not in _REQUIRED]
+    transient = [(name, kind, field(default_factory=list) if default is list else field(default=default))
+                 for name, kind, default in _TRANSIENT]
+    return required + optional + transient
+
+
+Article: Any = make_dataclass("Article", _fields(), module=__name__)
+Article.__doc__ = "An article on its way to the store (fields: wicnews.models.Article's page columns + transit)."

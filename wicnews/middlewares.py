@@ -9,7 +9,8 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from sqlalchemy.orm import Session
 
 from wicnews.pipelines.dedupe import url_key
-from wicnews import db
+from wicnews.crawldb import crawl_engine
+from wicnews.db.articles import is_settled
 from wicnews.failures import AlreadySeen
 
 
@@ -19,35 +20,22 @@ class SkipSeenMiddleware:
     ignored before download and counted as ``wicnews/skipped/seen``. Off with
     ``WICNEWS_SKIP_SEEN=False`` (every article is then fetched and deduped by the store)."""
 
-    def __init__(self, database_url: str, auto_upgrade: bool = True):
-        self.database_url = database_url
-        self.auto_upgrade = auto_upgrade
-        self.engine = None
+    def __init__(self, engine):
+        self.engine = engine
 
     @classmethod
     def from_crawler(cls, crawler):
         if not crawler.settings.getbool("WICNEWS_SKIP_SEEN"):
             raise NotConfigured("WICNEWS_SKIP_SEEN is off")
-        mw = cls(crawler.settings.get("WICNEWS_DATABASE_URL"), crawler.settings.getbool("WICNEWS_AUTO_UPGRADE"))
-        from scrapy import signals
-
-        crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
-        return mw
+        return cls(crawl_engine(crawler))
 
     def process_request(self, request):
         if not request.meta.get("wicnews_article"):
             return None
-        if self.engine is None:
-            self.engine = db.open_database(self.database_url, auto_upgrade=self.auto_upgrade)
-        key = url_key(request.url)
         with Session(self.engine) as session:
-            if db.is_settled(session, key):
+            if is_settled(session, url_key(request.url)):
                 raise AlreadySeen("already stored")
         return None
-
-    def spider_closed(self):
-        if self.engine is not None:
-            self.engine.dispose()
 
 
 def is_private_host(host: str | None) -> bool:

@@ -64,31 +64,55 @@ class Run(Base):
     error_counts: Mapped[dict] = mapped_column(default=dict)
 
 
+# How a column of ``articles`` is filled: ``info={"page": ROLE}`` marks the columns that
+# come from the article's page (the item carries them, the store writes them, a copy's
+# original takes them over); ROLE tells the normaliser what to do with the value:
+# "url", "text" (paragraphs), "line" (one line of text), "lines" (a list of them), or
+# "value" (left as it is). Unmarked columns are the database's own (ids, keys, times).
+def page(role: str) -> dict:
+    return {"page": role}
+
+
 class Article(Base):
-    """One article, whatever number of URLs and copies it was found under."""
+    """One article, whatever number of URLs and copies it was found under.
+
+    This class is the one declaration of an article's fields: the item, the stored row,
+    the JSON of ``wicnews new`` and ``wicnews extract`` derive from it (``PAGE_FIELDS``)."""
 
     __tablename__ = "articles"
     __table_args__ = (Index("ix_articles_relevant_first_seen", "relevant", "first_seen_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    url: Mapped[str] = mapped_column(Text)
-    canonical_url: Mapped[str] = mapped_column(Text)
-    url_key: Mapped[str] = mapped_column(String(64), unique=True)
-    text_key: Mapped[str] = mapped_column(String(64), unique=True)
-    title: Mapped[str | None] = mapped_column(Text)
-    authors: Mapped[list] = mapped_column(default=list)
-    published_at: Mapped[datetime | None]
-    site_name: Mapped[str | None] = mapped_column(Text)
-    language: Mapped[str | None] = mapped_column(String(16))
-    description: Mapped[str | None] = mapped_column(Text)
-    image: Mapped[str | None] = mapped_column(Text)
-    tags: Mapped[list] = mapped_column(default=list)
-    text: Mapped[str] = mapped_column(Text)
-    relevant: Mapped[bool] = mapped_column(Boolean)
-    matched_terms: Mapped[list] = mapped_column(default=list)
-    source: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text, info=page("url"))
+    canonical_url: Mapped[str] = mapped_column(Text, info=page("url"))
+    url_key: Mapped[str] = mapped_column(String(64), unique=True, info={"internal": True})
+    text_key: Mapped[str] = mapped_column(String(64), unique=True, info={"internal": True})
+    title: Mapped[str | None] = mapped_column(Text, info=page("line"))
+    authors: Mapped[list] = mapped_column(default=list, info=page("lines"))
+    published_at: Mapped[datetime | None] = mapped_column(info=page("value"))
+    site_name: Mapped[str | None] = mapped_column(Text, info=page("line"))
+    language: Mapped[str | None] = mapped_column(String(16), info=page("value"))
+    description: Mapped[str | None] = mapped_column(Text, info=page("line"))
+    image: Mapped[str | None] = mapped_column(Text, info=page("value"))
+    tags: Mapped[list] = mapped_column(default=list, info=page("lines"))
+    text: Mapped[str] = mapped_column(Text, info=page("text"))
+    relevant: Mapped[bool] = mapped_column(Boolean, info=page("value"))
+    matched_terms: Mapped[list] = mapped_column(default=list, info=page("value"))
+    source: Mapped[str] = mapped_column(Text, info=page("value"))
     first_seen_at: Mapped[datetime] = mapped_column(index=True)
     run_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("runs.id", ondelete="SET NULL"))
+
+
+def _page_columns() -> dict[str, str]:
+    return {c.key: c.info["page"] for c in Article.__table__.columns if "page" in c.info}
+
+
+# name -> role of every column that comes from the page, in declaration order.
+PAGE_ROLES: dict[str, str] = _page_columns()
+# The columns the store writes from an item, keys included, and that an original takes over.
+PAGE_FIELDS: tuple[str, ...] = (*PAGE_ROLES, "url_key", "text_key")
+# The columns shown to users (``wicnews new --format json``): all but the internal keys.
+PUBLIC_FIELDS: tuple[str, ...] = tuple(c.key for c in Article.__table__.columns if not c.info.get("internal"))
 
 
 class ArticleBand(Base):

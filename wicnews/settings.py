@@ -1,12 +1,11 @@
 """Scrapy settings for wicnews.
 
-Every wicnews-specific knob is a ``WICNEWS_*`` setting. Values flow one way: this module
-gives the defaults, environment variables named ``WICNEWS_*`` override them (bottom of this
-file), and ``-s NAME=VALUE`` (``scrapy crawl`` or ``wicnews crawl``) overrides both.
-Components read them from the crawler in ``from_crawler``; nothing imports this module.
+Every wicnews-specific knob is a ``WICNEWS_*`` setting. Values flow one way (see
+``wicnews.config``): this module gives the defaults, environment variables named
+``WICNEWS_*`` override them, and ``-s NAME=VALUE`` (``scrapy crawl`` or ``wicnews crawl``)
+overrides both. Components read them from the crawler in ``from_crawler``. This module
+reads nothing at import time.
 """
-
-import os
 
 BOT_NAME = "wicnews"
 SPIDER_MODULES = ["wicnews.spiders"]
@@ -26,6 +25,11 @@ WICNEWS_MAX_AGE_DAYS = 0
 # Jaccard similarity (4-token shingles) from which a new text is a near-duplicate of a
 # stored one; 0 turns near-duplicate detection off (exact duplicates are always caught).
 WICNEWS_NEAR_DUP_THRESHOLD = 0.75
+# How many stored articles sharing MinHash bands with a new text are compared with it.
+WICNEWS_NEAR_DUP_CANDIDATES = 20
+# Below this similarity, two texts under one canonical URL are different articles (the
+# page's canonical link is wrong: a template's section link, a wrong og:url).
+WICNEWS_CANONICAL_MIN_SIMILARITY = 0.3
 # Extracted texts shorter than this many characters are not articles.
 WICNEWS_MIN_TEXT_CHARS = 200
 # Let public sources lead the crawler to private, loopback or link-local addresses.
@@ -77,30 +81,3 @@ ITEM_PIPELINES = {
 
 LOG_LEVEL = "INFO"
 LOG_FORMATTER = "wicnews.logformatter.LogFormatter"
-
-
-def _env_overrides(namespace: dict) -> None:
-    """Let ``WICNEWS_*`` environment variables override the defaults above; a value that does
-    not fit its setting is a ``ConfigError`` (one line from the CLI)."""
-    from wicnews.errors import ConfigError
-
-    for name, raw in os.environ.items():
-        if not name.startswith("WICNEWS_") or name == "WICNEWS_HOME":
-            continue
-        default = namespace.get(name)
-        try:
-            if isinstance(default, bool):
-                value = raw.strip().lower()
-                if value not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
-                    raise ValueError(raw)
-                namespace[name] = value in ("1", "true", "yes", "on")
-            elif isinstance(default, (int, float)):
-                namespace[name] = type(default)(raw)
-            else:
-                namespace[name] = raw
-        except ValueError:
-            raise ConfigError(f"environment variable {name}={raw!r} does not fit the setting "
-                              f"(expected {type(default).__name__})") from None
-
-
-_env_overrides(globals())

@@ -78,11 +78,22 @@ def _split(value) -> list[str]:
 class MonitorSpider(scrapy.Spider):
     name = "monitor"
 
-    def __init__(self, *args, sources=None, feed=None, sitemap=None, page=None, **kwargs):
+    def __init__(self, *args, sources=None, feed=None, sitemap=None, page=None, source_list=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.sources_file = sources
-        self.adhoc = adhoc_sources(_split(feed), _split(sitemap), _split(page))
+        # source_list: Source objects from the library (wicnews.crawl.run_crawl); the others
+        # are the `scrapy crawl monitor -a ...` arguments.
+        self.adhoc = list(source_list or ()) or adhoc_sources(_split(feed), _split(sitemap), _split(page))
         self.requested: set[str] = set()
+
+    @classmethod
+    def update_settings(cls, settings):
+        """Under a bare ``scrapy crawl``, ``WICNEWS_*`` environment variables apply as they
+        do for ``wicnews crawl`` (see ``wicnews.config``)."""
+        super().update_settings(settings)
+        from wicnews.config import apply_environment
+
+        apply_environment(settings)
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):

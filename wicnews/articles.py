@@ -1,0 +1,97 @@
+"""From a page to an article item, by the same pure steps in the crawl and in ``wicnews extract``:
+
+    extract_article (bytes -> Extracted)  ->  item_from_page (+ feed hints)  ->  prepare_item
+    (normalise, relevance, keys: what the item pipelines run before the store)
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from wicnews.errors import ConfigError, ErrorKind, PageError
+from wicnews.items import Article
+from wicnews.models import PAGE_ROLES
+
+if TYPE_CHECKING:
+    from wicnews.extract import Extracted
+    from wicnews.feeds import Entry
+    from wicnews.sources import Source
+
+# A saved page, once decompressed, is no larger than a crawled one may be.
+MAX_PAGE_BYTES = 32 * 1024 * 1024
+
+
+def item_from_page(page: Extracted, url: str, source: Source | None = None, hint: Entry | None = None,
+                   requested_url: str | None = None, via: Iterable[str] = ()) -> Any:
+    """The article item of an extracted page: every page column the extractor gives, with
+    the feed's or sitemap's ``hint`` filling what the page lacks."""
+    from wicnews.dates import best_published, hint_time
+
+    values = {name: getattr(page, name) for name in PAGE_ROLES if hasattr(page, name)}
+    if hint is not None:
+        values["title"] = page.title or hint.title
+        values["authors"] = page.authors or hint.authors
+        values["description"] = page.description or hint.summary
+        values["language"] = page.language or hint.language
+        values["published_at"] = best_published(page.published_at, page.published_precision,
+                                                 hint_time(hint, source.timezone if source else None)) or hint.published_at
+    if source is not None:
+        values["language"] = values.get("language") or source.language
+    values.update(url=url, source=source.name if source else "extract", requested_url=requested_url or url,
+                  via=list(via))
+    return Article(**values)
+
+
+def prepare_item(item: Any, topic: Any = None) -> Any:
+    """What the item pipelines do before the store: normalise, judge relevance, compute keys."""
+    from wicnews.pipelines.dedupe import key_item
+    from wicnews.pipelines.normalise import normalise_item
+    from wicnews.pipelines.relevance import judge_item
+
+    return key_item(judge_item(normalise_item(item), topic))
+
+
+def _result(item: Any, page: Extracted) -> dict:
+    from wicnews.db.queries import _plain
+
+    shown = {name: _plain(getattr(item, name)) for name in PAGE_ROLES}
+    shown.update(encoding=page.encoding)
+    return shown
+
+
+def article_from_bytes(body: bytes, url: str, headers: dict[str, str] | None = None) -> dict:
+    """The article ``wicnews extract`` shows for a page's bytes (``PageError`` when none)."""
+    from wicnews.extract import extract_article
+
+    page = extract_article(body, url, headers or {})
+    return _result(prepare_item(item_from_page(page, url)), page)
+
+
+def article_from_file(path: Path, url: str | None = None) -> dict:
+    """A saved page (``.html`` or gzip-compressed), with the crawl's size limit."""
+    try:
+        with path.open("rb") as handle:
+            body = handle.read(MAX_PAGE_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if body[:2] == b"\x1f\x8b":
+        try:
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            body = inflater.decompress(body, MAX_PAGE_BYTES + 1)
+        except (zlib.error, gzip.BadGzipFile) as exc:
+            raise PageError(ErrorKind.EMPTY_BODY, f"not a readable gzip file: {exc}") from None
+    if len(body) > MAX_PAGE_BYTES:
+        raise PageError(ErrorKind.TOO_LARGE, f"larger than {MAX_PAGE_BYTES} bytes")
+    return article_from_bytes(body, url or path.resolve().as_uri())
+
+
+def article_from_url(target: str, url: str | None = None) -> dict:
+    """A page fetched the way the crawler fetches (robots.txt, size and time limits)."""
+    from wicnews.fetch import fetch_page
+
+    body, headers, final_url = fetch_page(target)
+    return article_from_bytes(body, url or final_url, headers)

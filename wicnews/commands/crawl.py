@@ -1,0 +1,36 @@
+"""``wicnews crawl``: one monitoring cycle over the configured (or given) sources."""
+
+from __future__ import annotations
+
+import sys
+
+from wicnews.commands import EXIT_FAILED, add_source_options
+
+
+def register(sub) -> None:
+    p = sub.add_parser("crawl", help="run one monitoring cycle over the configured (or given) sources")
+    add_source_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from wicnews.config import build_settings
+    from wicnews.crawl import crawl_sources, run_crawl
+
+    settings = build_settings(args.db, args.set, WICNEWS_SOURCES=args.sources)
+    result = run_crawl(settings, crawl_sources(settings, args.feed, args.sitemap, args.page))
+    return report(result)
+
+
+def report(result) -> int:
+    """Print the run line; the exit code of a crawl that ended as ``result`` did."""
+    from wicnews.output.table import run_line
+
+    print(run_line({"id": result.run_id if result.run_id is not None else "?", "status": result.status, **result.counts}))
+    if result.status == "failed":
+        print("wicnews: every source failed; see the log above", file=sys.stderr)
+    elif result.status == "unknown":
+        print("wicnews: the crawl did not record its run; see the log above", file=sys.stderr)
+    elif not result.ok:
+        print(f"wicnews: the crawl ended early: {result.status}", file=sys.stderr)
+    return 0 if result.ok else EXIT_FAILED

@@ -1,0 +1,184 @@
+"""The article write policy: what is new, what is a copy, and which page represents an article.
+
+Exact duplicates are settled by the unique constraints (``INSERT ... ON CONFLICT``); near
+duplicates by MinHash bands and a similarity check; the thresholds come from settings
+(``StorePolicy``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, inspect, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from wicnews.models import PAGE_FIELDS, Article, ArticleBand, ArticleUrl
+
+
+@dataclass(frozen=True)
+class StorePolicy:
+    """The thresholds of the write policy (settings ``WICNEWS_NEAR_DUP_THRESHOLD``,
+    ``WICNEWS_CANONICAL_MIN_SIMILARITY``, ``WICNEWS_NEAR_DUP_CANDIDATES``)."""
+
+    near_dup_threshold: float = 0.75      # 0: near-duplicate detection off
+    canonical_min_similarity: float = 0.3  # below it, two texts under one canonical URL are different articles
+    max_candidates: int = 20               # stored articles compared per new text
+
+
+def _insert(session: Session, model):
+    """The dialect's INSERT, which knows ``ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model)
+
+
+def _insert_ignore(session: Session, model, values: dict):
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING <primary key>``: the new row's key, or
+    None when a unique constraint already holds an equal row."""
+    key = inspect(model).primary_key[0]
+    return session.execute(_insert(session, model).values(**values).on_conflict_do_nothing().returning(key)
+                           ).scalar_one_or_none()
+
+
+def _insert_many_ignore(session: Session, model, rows: list[dict]) -> None:
+    """One multi-row ``INSERT ... ON CONFLICT DO NOTHING``."""
+    if rows:
+        session.execute(_insert(session, model).values(rows).on_conflict_do_nothing())
+
+
+# The article columns that come from its page: what the store writes, and what a stored
+# article takes over from its original when a copy was stored first.
+def _promote_original(session: Session, article_id: int, values: dict, same_url: bool) -> bool:
+    """Let the original, not the first copy fetched, represent an article.
+
+    The stored row takes the incoming page's URL and metadata when the incoming page is
+    the canonical page itself and the stored row came from a copy pointing at it
+    (``same_url``), or when the same text arrives under another canonical URL with an
+    earlier publication time. One conditional UPDATE, so concurrent writers cannot undo
+    each other; the id, first-seen time and run stay."""
+    new = {k: values[k] for k in PAGE_FIELDS}
+    if same_url:
+        if values["url"] != values["canonical_url"]:
+            return False
+        stmt = update(Article).where(Article.id == article_id, Article.url != Article.canonical_url)
+    else:
+        if values.get("published_at") is None:
+            return False
+        taken = select(Article.id).where(Article.url_key == values["url_key"], Article.id != article_id).exists()
+        stmt = update(Article).where(
+            Article.id == article_id, ~taken,
+            or_(Article.published_at.is_(None), Article.published_at > values["published_at"]))
+    try:
+        with session.begin_nested():
+            return session.execute(stmt.values(**new)).rowcount == 1
+    except IntegrityError:
+        return False
+
+
+def _add_bands(session: Session, article_id: int, bands) -> None:
+    _insert_many_ignore(session, ArticleBand, [{"band": band, "article_id": article_id} for band in dict.fromkeys(bands)])
+
+
+def _near_duplicate(session: Session, article_id: int, bands: Iterable[str], score: Callable[[str], float],
+                    policy: StorePolicy) -> int | None:
+    """The stored article whose text is most similar (at least ``policy.near_dup_threshold``) among those
+    sharing an LSH band with this one, or None."""
+    shared = func.count().label("shared")
+    candidates = session.execute(
+        select(ArticleBand.article_id, shared).where(ArticleBand.band.in_(list(bands)), ArticleBand.article_id != article_id)
+        .group_by(ArticleBand.article_id).order_by(shared.desc(), ArticleBand.article_id).limit(policy.max_candidates)).all()
+    best, best_score = None, policy.near_dup_threshold
+    for candidate_id, _ in candidates:
+        value = score(session.execute(select(Article.text).where(Article.id == candidate_id)).scalar_one())
+        if value >= best_score:
+            best, best_score = candidate_id, value
+    return best
+
+
+# Below this similarity, two texts under one canonical URL are different articles.
+def _wrong_canonical(session: Session, article_id: int, values: dict, other_urls: dict[str, str],
+                     score: Callable[[str], float], policy: StorePolicy) -> bool:
+    """True when this page names a canonical URL that belongs to a stored article whose text
+    has little to do with its own (a template's section link, a wrong og:url)."""
+    if values["url"] == values["canonical_url"] or values["url"] not in other_urls.values():
+        return False
+    existing = session.execute(select(Article.text).where(Article.id == article_id)).scalar_one()
+    return score(existing) < policy.canonical_min_similarity
+
+
+def store_article(session: Session, values: dict, other_urls: dict[str, str], bands=(),
+                  score: Callable[[str], float] | None = None, policy: StorePolicy = StorePolicy(near_dup_threshold=0.0)
+                  ) -> tuple[int, str]:
+    """Store an article unless it is already stored; returns ``(article_id, outcome)`` with
+    outcome ``new``, ``duplicate``, ``near_duplicate`` or ``canonical_ignored`` (stored as
+    new under its own URL: its canonical URL belongs to an article with another text).
+
+    ``values`` holds the ``Article`` columns (``url_key`` and ``text_key`` included);
+    ``other_urls`` maps URL keys to the URLs it was fetched under (requested, final).
+    Exact duplicates (same canonical URL or text) are found by the unique constraints with
+    ``INSERT ... ON CONFLICT``. When ``bands`` and ``score`` are given (``score(text)`` is the
+    similarity of a stored text to this one), a stored article sharing a band and scoring at
+    least ``policy.near_dup_threshold`` makes this one a near-duplicate. Either way the canonical and the
+    other URLs are recorded as URLs of the article. An original that arrives after its copy
+    becomes the article's representative (see ``_promote_original``).
+    """
+    def url_row(article_id: int, url: str, key: str) -> dict:
+        return {"article_id": article_id, "url": url, "url_key": key, "fetched": key in other_urls,
+                "site_name": values.get("site_name"), "source": values["source"],
+                "first_seen_at": values["first_seen_at"], "run_id": values.get("run_id")}
+
+    outcome, same_url = "new", False
+    savepoint = session.begin_nested()
+    article_id = _insert_ignore(session, Article, values)
+    if article_id is not None:
+        # The canonical URL may already lead to another article (found there as a copy's or
+        # an AMP page's URL): article_urls.url_key is unique, so it decides, atomically.
+        if _insert_ignore(session, ArticleUrl, url_row(article_id, values["canonical_url"], values["url_key"])) is None:
+            savepoint.rollback()
+            outcome = "duplicate"
+            article_id = session.execute(
+                select(ArticleUrl.article_id).where(ArticleUrl.url_key == values["url_key"])).scalar_one()
+        elif bands and score and policy.near_dup_threshold and (near := _near_duplicate(session, article_id, bands, score, policy)):
+            savepoint.rollback()
+            outcome, article_id = "near_duplicate", near
+        else:
+            savepoint.commit()
+    else:
+        savepoint.commit()
+        outcome = "duplicate"
+        by_url = session.execute(select(Article.id).where(Article.url_key == values["url_key"])).scalar_one_or_none()
+        article_id = by_url or session.execute(
+            select(Article.id).where(Article.text_key == values["text_key"])).scalar_one_or_none()
+        if article_id is None:  # lost a race with a delete; let the caller retry later
+            raise IntegrityError("article vanished during dedupe", None, ValueError())
+        same_url = by_url is not None
+    if outcome == "duplicate" and score and _wrong_canonical(session, article_id, values, other_urls, score, policy):
+        # two different texts under one canonical URL: the page's canonical link is wrong
+        own_key = next(k for k, u in other_urls.items() if u == values["url"])
+        article_id, outcome = store_article(session, {**values, "canonical_url": values["url"], "url_key": own_key},
+                                            other_urls, bands, score, policy)
+        return article_id, "canonical_ignored" if outcome == "new" else outcome
+    promoted = outcome != "new" and _promote_original(session, article_id, values, same_url=same_url)
+    if outcome == "new" or promoted:
+        _add_bands(session, article_id, bands)
+    _insert_many_ignore(session, ArticleUrl, [url_row(article_id, url, key) for key, url in
+                                              {values["url_key"]: values["canonical_url"], **other_urls}.items()])
+    if other_urls:  # URLs named earlier (as a copy's canonical) and downloaded now
+        session.execute(update(ArticleUrl).where(ArticleUrl.url_key.in_(list(other_urls)), ArticleUrl.fetched.is_(False))
+                        .values(fetched=True))
+    return article_id, outcome
+
+
+def is_settled(session: Session, key: str) -> bool:
+    """True when the URL with this key was downloaded and led to a stored article. A URL
+    only named so far (the canonical of a copy stored first) is not: fetching the original
+    lets it take over."""
+    return session.execute(
+        select(ArticleUrl.id).where(ArticleUrl.url_key == key, ArticleUrl.fetched.is_(True))).first() is not None
+
+

@@ -1,0 +1,245 @@
+"""Engines, schema upgrades and the locks that serialise them.
+
+Callers own sessions and transactions (``with Session(engine) as s, s.begin(): ...``). No
+engine is created at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic.util.exc import CommandError as AlembicCommandError
+from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+from wicnews.errors import DatabaseError
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def data_dir() -> Path:
+    """Where the embedded database lives: ``$WICNEWS_HOME``, else ``$XDG_DATA_HOME/wicnews``,
+    else ``~/.local/share/wicnews``. Always absolute."""
+    if os.environ.get("WICNEWS_HOME"):
+        return Path(os.environ["WICNEWS_HOME"]).expanduser().resolve()
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return (Path(base).expanduser() / "wicnews").resolve()
+
+
+def default_url() -> str:
+    return f"sqlite:///{data_dir() / 'wicnews.db'}"
+
+
+def resolve_url(url: str | None) -> str:
+    """The SQLAlchemy URL to use: the given one, else the embedded default. A relative SQLite
+    path is made absolute here, once, so it cannot depend on a later working directory;
+    ``postgresql://`` means psycopg 3."""
+    url = (url or "").strip() or default_url()
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseError(f"not a database URL: {url!r}") from exc
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:" \
+            and not parsed.database.startswith("file:"):
+        parsed = parsed.set(database=str(Path(parsed.database).expanduser().resolve()))
+    return parsed.render_as_string(hide_password=False)
+
+
+def reason(exc: BaseException) -> str:
+    """The first line of what a database error says (the driver's message when there is one)."""
+    return (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def safe_url(url: str) -> str:
+    """The URL for messages: password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return re.sub(r"//[^@/]*@", "//***@", url)
+
+
+def _sqlite_connect(dbapi_conn, _record) -> None:
+    # The sqlite3 module would send no BEGIN before a SAVEPOINT, so releasing the savepoint
+    # would commit: let SQLAlchemy open every transaction itself (see _sqlite_begin).
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _sqlite_begin(conn) -> None:
+    # IMMEDIATE: take the write lock up front (waiting up to busy_timeout), so that two
+    # writers never both read and then fail to upgrade their locks.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str | None, read_only: bool = False) -> Engine:
+    """An engine for ``url`` (see ``resolve_url``): SQLite in WAL mode with a busy timeout,
+    PostgreSQL through psycopg 3 with a connect timeout (``read_only``: in read-only
+    transactions). Does not connect."""
+    url = resolve_url(url)
+    backend = make_url(url).get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise DatabaseError(f"cannot use database {safe_url(url)}: wicnews stores into SQLite or PostgreSQL")
+    kwargs: dict = {"future": True}
+    if backend == "sqlite":
+        database = make_url(url).database
+        if database and database != ":memory:":
+            try:
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseError(f"cannot create the database directory {Path(database).parent}: "
+                                    f"{exc.strerror or exc}") from None
+        kwargs["connect_args"] = {"timeout": 30}
+    elif backend == "postgresql":
+        kwargs["connect_args"] = {"connect_timeout": 10}
+        if read_only:
+            kwargs["connect_args"]["options"] = "-c default_transaction_read_only=on"
+        kwargs["pool_pre_ping"] = True
+    try:
+        engine = create_engine(url, **kwargs)
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        raise DatabaseError(f"cannot use database {safe_url(url)}: {exc}") from exc
+    if backend == "sqlite":
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+# --- schema ----------------------------------------------------------------------------
+
+def _alembic_config(connection):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    cfg = _alembic_config(None)
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def _known_revision(revision: str) -> bool:
+    from alembic.script import ScriptDirectory
+
+    return revision in {r.revision for r in ScriptDirectory.from_config(_alembic_config(None)).walk_revisions()}
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    quiet = logging.getLogger("alembic.runtime.migration")
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)  # it logs its dialect at INFO on every look
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        quiet.setLevel(level)
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Run the Alembic migrations up to ``revision``."""
+    from alembic import command
+
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), revision)
+
+
+_LOCK_KEY = 0x7769636E657773  # "wicnews": the PostgreSQL advisory lock of schema changes
+
+
+@contextmanager
+def schema_lock(engine: Engine):
+    """Serialise schema changes between processes: crawls started together on a fresh
+    database must not run the migrations twice. PostgreSQL: an advisory lock; SQLite: an
+    exclusive lock on ``<database>.lock``."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _LOCK_KEY})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _LOCK_KEY})
+                conn.commit()
+    elif engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+        import fcntl
+
+        with open(f"{engine.url.database}.lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+    else:
+        yield
+
+
+def open_database(url: str | None, *, auto_upgrade: bool = True, must_exist: bool = False,
+                  read_only: bool = False, check_schema: bool = True) -> Engine:
+    """Connect and make sure the schema is at the latest revision.
+
+    A database without wicnews tables is migrated when ``auto_upgrade`` is on (the embedded
+    default always is); one at an older revision is migrated only when it is SQLite (the
+    embedded case), otherwise ``wicnews db upgrade`` must be run. ``must_exist``: a SQLite
+    file that does not exist yet is an error, not a new empty database. ``read_only`` (the
+    commands that only read): nothing is created or migrated; a database at another schema
+    is an error. Raises ``DatabaseError`` with one readable line.
+    """
+    url = resolve_url(url)
+    parsed = make_url(url)
+    if must_exist and parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
+            and not Path(parsed.database).exists():
+        raise DatabaseError(f"no database at {parsed.database}: run `wicnews crawl` first, or give --db")
+    engine = make_engine(url, read_only=read_only)
+    if not check_schema:
+        return engine
+    try:
+        head = head_revision()
+        if read_only and (current := current_revision(engine)) != head:
+            if current is not None and not _known_revision(current):
+                raise AlembicCommandError(f"Can't locate revision identified by {current!r}")
+            raise DatabaseError(
+                f"database {safe_url(str(engine.url))} is at schema {current or 'none'}, wicnews needs {head}: "
+                + ("run `wicnews crawl` first" if current is None else "run `wicnews db upgrade`"))
+        if current_revision(engine) != head:
+            with schema_lock(engine):
+                current = current_revision(engine)  # another process may have migrated meanwhile
+                fresh = current is None and not inspect(engine).has_table("articles")
+                if current == head:
+                    pass
+                elif (fresh and auto_upgrade) or engine.dialect.name == "sqlite":
+                    upgrade(engine)
+                else:
+                    raise DatabaseError(
+                        f"database {safe_url(str(engine.url))} is at schema {current or 'none'}, "
+                        f"wicnews needs {head}: run `wicnews db upgrade`")
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise DatabaseError(f"cannot open database {safe_url(str(engine.url))}: {reason(exc)}") from exc
+    except AlembicCommandError as exc:  # e.g. a schema newer than this wicnews
+        engine.dispose()
+        raise DatabaseError(f"database {safe_url(str(engine.url))} has a schema this wicnews does not know "
+                            f"(latest known: {head_revision()}): {reason(exc)}") from exc
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+

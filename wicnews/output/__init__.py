@@ -1,0 +1,25 @@
+"""Output formats: each is one writer, chosen by ``--format``.
+
+``ARTICLE_FORMATS`` and ``RUN_FORMATS`` map a format name to ``writer(rows, out)``; rows are
+the JSON-ready dicts of ``wicnews.db.queries``. A new format is one function and one entry.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TextIO
+
+from wicnews.output import table
+
+Writer = Callable[[list[dict], TextIO], None]
+
+
+def write_json(rows: list[dict], out: TextIO) -> None:
+    """One JSON array, non-ASCII text as is."""
+    json.dump(rows, out, ensure_ascii=False, indent=2)
+    out.write("\n")
+
+
+ARTICLE_FORMATS: dict[str, Writer] = {"table": table.articles, "json": write_json}
+RUN_FORMATS: dict[str, Writer] = {"table": table.runs, "json": write_json}

@@ -19,8 +19,8 @@ from scrapy.exceptions import DropItem
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from wicnews.pipelines.dedupe import shingles, similarity, url_key
-from wicnews.pipelines.normalise import canonicalize_url
+from wicnews.pipelines.dedupe import shingles, similarity
+from wicnews.urls import canonicalize_url, url_key
 from wicnews import db
 from wicnews.models import utcnow
 

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from wicnews.pipelines.dedupe import bands, shingles, similarity, text_key, url_key
+from wicnews.pipelines.dedupe import bands, shingles, similarity, text_key
+from wicnews.urls import url_key
 from wicnews import db
 from wicnews.errors import DatabaseError
 from wicnews.models import Article, ArticleBand, ArticleUrl, Base, Run

@@ -245,7 +245,7 @@ def _fetch(url: str) -> tuple[bytes, dict]:
     import urllib.error
     import urllib.request
 
-    from wicnews.sources import check_url
+    from wicnews.urls import check_url
 
     check_url(url)
     settings = project_settings()
@@ -260,7 +260,7 @@ def _fetch(url: str) -> tuple[bytes, dict]:
 
 
 def cmd_extract(args) -> int:
-    from wicnews.pipelines.normalise import choose_canonical
+    from wicnews.urls import choose_canonical
     from wicnews.pipelines.relevance import judge
     from wicnews.extract import extract_article
 

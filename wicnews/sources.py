@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from wicnews.errors import ConfigError
+from wicnews.urls import check_url
 
 KINDS = ("feed", "sitemap", "page")
 DEFAULT_FILE = Path(__file__).with_name("sources.toml")
@@ -37,14 +38,6 @@ class Source:
     timezone: str | None = None
     link_pattern: str | None = None
     max_age_days: int | None = None
-
-
-def check_url(url: str) -> str:
-    """An absolute http(s) URL, or ``ConfigError``."""
-    parts = urlsplit(url.strip()) if isinstance(url, str) else None
-    if not parts or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"not an http(s) URL: {url!r}")
-    return url.strip()
 
 
 class _FieldError(ConfigError):
@@ -110,7 +103,7 @@ def parse_sources(text: str, filename: str = "<sources>") -> list[Source]:
         raise ConfigError(f"{filename}:{at[1] if at else 1}: invalid TOML: {exc}") from None
     unknown = set(data) - {"source"}
     if unknown:
-        raise ConfigError(f"{filename}: unknown top-level key {sorted(unknown)[0]!r}; declare sources as [[source]] tables")
+        raise ConfigError(f"{filename}: unknown top-level key {min(unknown)!r}; declare sources as [[source]] tables")
     tables = data.get("source", [])
     if not isinstance(tables, list):
         raise ConfigError(f"{filename}: 'source' must be an array of tables ([[source]])")

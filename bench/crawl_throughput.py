@@ -26,9 +26,7 @@ SEED_PAGE = REPO / "tests/fixtures/site/scmp/news/china/science/article/3199102/
     "world-internet-conference-tilts-towards-business-tech-tycoons-stay-away-wuzhen.html"
 
 
-WORDS = ("internet data digital economy summit delegates platform security cloud port industry policy forum "
-         "investment network artificial intelligence governance cooperation standards chips export startup "
-         "regulation market growth talent research province city canal exhibition robots logistics").split()
+WORDS = ["internet", "data", "digital", "economy", "summit", "delegates", "platform", "security", "cloud", "port", "industry", "policy", "forum", "investment", "network", "artificial", "intelligence", "governance", "cooperation", "standards", "chips", "export", "startup", "regulation", "market", "growth", "talent", "research", "province", "city", "canal", "exhibition", "robots", "logistics"]
 
 
 def article_body(rng: random.Random) -> str:

@@ -1,6 +1,6 @@
 """Dedupe: one article, whatever number of URLs and copies it was found under.
 
-Exact: the same canonical URL (``url_key``) or the same normalised text (``text_key``) is
+Exact: the same canonical URL (``wicnews.urls.url_key``) or the same normalised text (``text_key``) is
 one article; the store's unique constraints decide, across runs and processes, with
 ``INSERT ... ON CONFLICT`` (the database is the arbiter).
 
@@ -19,6 +19,8 @@ import unicodedata
 
 from itemadapter import ItemAdapter
 
+from wicnews.urls import url_key
+
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "‟": '"'})
 _WORD = re.compile(r"\w+")
 _CJK = "\u3400-\u9fff\uf900-\ufaff"
@@ -30,11 +32,6 @@ SHINGLE = 4            # tokens per shingle
 SLOTS = 64             # MinHash signature length (one-permutation hashing bins)
 ROWS = 4               # signature rows per LSH band: 16 bands, pairs from J ~ 0.5 become candidates
 _EMPTY = 1 << 64
-
-
-def url_key(canonical_url: str) -> str:
-    """Fixed-width key of a canonical URL (URLs can outgrow index limits)."""
-    return hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()
 
 
 def normalise_for_key(text: str) -> str:
@@ -77,8 +74,7 @@ def minhash(shingle_set: set[int]) -> list[int]:
     bins = [_EMPTY] * SLOTS
     for h in shingle_set:
         slot, value = h % SLOTS, h // SLOTS
-        if value < bins[slot]:
-            bins[slot] = value
+        bins[slot] = min(bins[slot], value)
     signature = []
     for i in range(SLOTS):
         for distance in range(SLOTS):

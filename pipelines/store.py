@@ -19,12 +19,13 @@ from scrapy.exceptions import DropItem
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from wicnews.pipelines.dedupe import shingles, similarity, url_key
-from wicnews.pipelines.normalise import canonicalize_url
 from wicnews.crawldb import crawl_engine
 from wicnews.db.articles import StorePolicy, store_article
 from wicnews.db.engine import reason
+from wicnews.errors import ErrorKind
 from wicnews.models import PAGE_FIELDS, utcnow
+from wicnews.pipelines.dedupe import shingles, similarity
+from wicnews.urls import canonicalize_url, url_key
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ class StorePipeline:
                     session, row, {url_key(u): u for u in sorted(fetched)}, bands=adapter.get("bands") or (),
                     score=lambda text: similarity(mine(), shingles(text)), policy=self.policy)
         except SQLAlchemyError as exc:
-            self._inc("wicnews/errors/store_failed")
+            self._inc(f"wicnews/errors/{ErrorKind.STORE_FAILED}")
             raise DropItem(f"could not store <{adapter['url']}>: {reason(exc)}", log_level="ERROR") from exc
         if outcome == "canonical_ignored":
             self._inc("wicnews/canonical_ignored")

@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from wicnews.pipelines.dedupe import bands, shingles, similarity, text_key, url_key
 from wicnews.db import articles as db_articles
 from wicnews.db import engine as db
 from wicnews.db import queries as db_queries
 from wicnews.db import runs as db_runs
+from wicnews.pipelines.dedupe import bands, shingles, similarity, text_key
+from wicnews.urls import url_key
 from wicnews.errors import DatabaseError
 from wicnews.models import Article, ArticleBand, ArticleUrl, Base, Run
 

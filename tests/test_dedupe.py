@@ -7,7 +7,8 @@ import re
 import pytest
 from conftest import seed
 
-from wicnews.pipelines.dedupe import DedupePipeline, bands, normalise_for_key, shingles, similarity, text_key, url_key
+from wicnews.pipelines.dedupe import DedupePipeline, bands, normalise_for_key, shingles, similarity, text_key
+from wicnews.urls import url_key
 from wicnews.items import Article
 
 BASE = ("Alibaba Group Holding, owner of the South China Morning Post, sent executives to the World Internet "

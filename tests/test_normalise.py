@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from wicnews.pipelines.normalise import NormalisePipeline, canonicalize_url, choose_canonical, clean_text
+from wicnews.pipelines.normalise import NormalisePipeline, clean_text
+from wicnews.urls import canonicalize_url, choose_canonical
 from wicnews.items import Article
 
 ARTICLE = "https://www.scmp.com/news/china/science/article/3199102/world-internet-conference"

@@ -88,10 +88,11 @@ def test_a_crawl_past_its_timeout_is_stopped_and_records_its_run(site, tmp_path,
     assert schedules.run_crawl(slow, grace=60) == 124
     from sqlalchemy.orm import Session
 
-    from wicnews import db
+    from wicnews.db import engine as db
+    from wicnews.db import runs as db_runs
 
     engine = db.open_database(sqlite_url)
     with Session(engine) as s:
-        [run] = db.list_runs(s)
+        [run] = db_runs.list_runs(s)
         assert run.status == "shutdown" and run.finished_at is not None
     engine.dispose()

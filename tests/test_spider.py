@@ -1,16 +1,18 @@
-"""The spider's pure decisions: which publication instant to keep."""
+"""The spider's decisions: which publication instant to keep, which listing links to follow."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
+from scrapy.http import HtmlResponse, Request
+from scrapy.utils.test import get_crawler
 
+from wicnews.dates import best_published, trusted_hint
 from wicnews.feeds import Entry
 from wicnews.sources import Source
-from wicnews.spiders.monitor import _hint_time, best_published
+from wicnews.spiders.monitor import MonitorSpider
 
-UTC = timezone.utc
 LOCAL_AS_UTC = datetime(2024, 11, 21, 14, 5, tzinfo=UTC)   # "14:05" read without its zone
 INSTANT = datetime(2024, 11, 21, 6, 5, tzinfo=UTC)         # 14:05 +08:00
 
@@ -28,9 +30,45 @@ def test_best_published(page, precision, hint, expected):
     assert best_published(page, precision, hint) == expected
 
 
+def _hint_time(hint: Entry, source: Source):
+    return trusted_hint(hint.published_at, hint.published_zone_stated, source.timezone)
+
+
 def test_hint_times_are_trusted_only_with_a_zone():
     stated = Entry(url="u", published_at=INSTANT)
     naive = Entry(url="u", published_at=LOCAL_AS_UTC, published_zone_stated=False)
     assert _hint_time(stated, Source("s", "feed", "http://x/")) == INSTANT
     assert _hint_time(naive, Source("s", "feed", "http://x/")) is None
     assert _hint_time(naive, Source("s", "feed", "http://x/", timezone="Asia/Shanghai")) == INSTANT
+
+
+def listing(body: str, url: str = "https://news.example.com/world/index.html", **source_fields):
+    """Requests and stats of ``parse_listing`` on one listing page."""
+    crawler = get_crawler(MonitorSpider, settings_dict={"WICNEWS_SKIP_SEEN": False})
+    spider = MonitorSpider.from_crawler(crawler, page=url)
+    source = Source("list", "page", url, **source_fields)
+    response = HtmlResponse(url, body=body.encode(), encoding="utf-8", request=Request(url))
+    requests = list(spider.parse_listing(response, source))
+    return [r.url for r in requests], crawler.stats.get_stats()
+
+
+def test_listing_links_are_resolved_against_base_href():
+    urls, stats = listing('''<html><head><base href="https://news.example.com/archive/"></head><body>
+        <a href="2024/11/21/wic-opens.html">relative to the base</a>
+        <a href="/2024/11/22/wic-closes.html">absolute path</a>
+        <a href="about.html">not an article</a>
+        <a href="https://other.example.org/2024/11/21/elsewhere.html">another host</a>
+        <a href="mailto:desk@news.example.com">mail</a>
+        <a href="http://[broken/2024/11/21/x">malformed</a>
+        <a href="2024/11/21/wic-opens.html#comments">the same again</a>
+    </body></html>''')
+    assert urls == ["https://news.example.com/archive/2024/11/21/wic-opens.html",
+                    "https://news.example.com/2024/11/22/wic-closes.html"]
+    assert stats["wicnews/errors/bad_url"] == 1  # counted, and the source was still read
+    assert stats["wicnews/sources/ok"] == 1 and stats["wicnews/listing_links"] == 3
+
+
+def test_a_link_pattern_follows_other_hosts():
+    urls, _ = listing('''<a href="https://cdn.example.org/story/42">story</a><a href="/story/43">story</a>
+        <a href="/2024/11/21/not-a-story-by-the-pattern">dated</a>''', link_pattern=r"/story/\d+")
+    assert urls == ["https://cdn.example.org/story/42", "https://news.example.com/story/43"]

@@ -29,7 +29,7 @@ def item_from_page(page: Extracted, url: str, source: Source | None = None, hint
                    requested_url: str | None = None, via: Iterable[str] = ()) -> Any:
     """The article item of an extracted page: every page column the extractor gives, with
     the feed's or sitemap's ``hint`` filling what the page lacks."""
-    from wicnews.dates import best_published, hint_time
+    from wicnews.dates import best_published, trusted_hint
 
     values = {name: getattr(page, name) for name in PAGE_ROLES if hasattr(page, name)}
     if hint is not None:
@@ -38,7 +38,8 @@ def item_from_page(page: Extracted, url: str, source: Source | None = None, hint
         values["description"] = page.description or hint.summary
         values["language"] = page.language or hint.language
         values["published_at"] = best_published(page.published_at, page.published_precision,
-                                                 hint_time(hint, source.timezone if source else None)) or hint.published_at
+                                                 trusted_hint(hint.published_at, hint.published_zone_stated,
+                                                              source.timezone if source else None)) or hint.published_at
     if source is not None:
         values["language"] = values.get("language") or source.language
     values.update(url=url, source=source.name if source else "extract", requested_url=requested_url or url,
@@ -46,13 +47,16 @@ def item_from_page(page: Extracted, url: str, source: Source | None = None, hint
     return Article(**values)
 
 
-def prepare_item(item: Any, topic: Any = None) -> Any:
-    """What the item pipelines do before the store: normalise, judge relevance, compute keys."""
-    from wicnews.pipelines.dedupe import key_item
-    from wicnews.pipelines.normalise import normalise_item
-    from wicnews.pipelines.relevance import judge_item
+def prepare_item(item: Any) -> Any:
+    """What the crawl's item pipelines do before the store, by the same classes: normalise,
+    judge relevance, compute the dedupe keys."""
+    from wicnews.pipelines.dedupe import DedupePipeline
+    from wicnews.pipelines.normalise import NormalisePipeline
+    from wicnews.pipelines.relevance import RelevancePipeline
 
-    return key_item(judge_item(normalise_item(item), topic))
+    for step in (NormalisePipeline(), RelevancePipeline(), DedupePipeline()):
+        item = step.process_item(item)
+    return item
 
 
 def _result(item: Any, page: Extracted) -> dict:

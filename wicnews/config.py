@@ -68,7 +68,7 @@ def parse_since(value: str | None, now: datetime | None = None) -> datetime | No
         except OverflowError:
             pass
     try:
-        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        when = datetime.fromisoformat(value.strip())
     except ValueError:
         raise ConfigError(f"--since: expected an ISO 8601 date/time or a span like 24h or 7d, got {value!r}") from None
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)

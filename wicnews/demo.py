@@ -102,7 +102,8 @@ def run_demo(db_url: str | None = None, keep: bool = False) -> int:
         if others:
             print(f"\n(+{others} stored article(s) judged not relevant: `wicnews new --all`)")
         if keep:
-            print(f"\ndatabase kept: {db_url}\n  wicnews new --db {db_url} --since 1d --format json\n  wicnews runs --db {db_url}")
+            print(f"\ndatabase kept: {db_url}\n  wicnews new --db {db_url} --since 1d --format json"
+                  f"\n  wicnews runs --db {db_url}")
         return status
     finally:
         stop()

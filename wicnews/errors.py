@@ -1,16 +1,77 @@
-"""The errors of wicnews, as a tree::
+"""The errors of wicnews, and the vocabulary of what the runs count.
 
-    WicnewsError
-    ├── ConfigError      a user mistake: bad sources file, bad setting, bad URL, bad date.
-    │                    The CLI prints one line and exits 2.
-    ├── DatabaseError    the database cannot be reached or is not at the expected schema.
-    │                    The CLI prints one line and exits 3.
-    └── PageError        one page cannot become an article. ``kind`` names the reason and is
-                         the suffix of the ``wicnews/errors/<kind>`` stats counter; the run
-                         goes on.
+The exception tree::
+
+    Exception
+    ├── WicnewsError
+    │   ├── ConfigError      a user mistake: bad sources file, bad setting, bad URL, bad date.
+    │   │                    The CLI prints one line and exits 2.
+    │   ├── DatabaseError    the database cannot be reached or is not at the expected schema.
+    │   │                    The CLI prints one line and exits 3.
+    │   └── PageError        one page cannot become an article; its ``kind`` (an ``ErrorKind``)
+    │                        names the reason. The run goes on.
+    └── scrapy.exceptions.IgnoreRequest      a request dropped before or while downloading
+        │                           (these live in ``wicnews.failures``: this module imports no Scrapy)
+        ├── AlreadySeen             the URL led to a stored article          -> SEEN (a skip)
+        ├── RobotsDenied            robots.txt forbids it                    -> ROBOTS (a skip)
+        ├── RedirectLoop            REDIRECT_MAX_TIMES reached               -> REDIRECT_LOOP
+        └── PrivateAddressRefused   a public source led to a private address -> PRIVATE_ADDRESS
+
+``wicnews.failures.classify`` maps any download failure to an ``ErrorKind`` by its type,
+never by its message. Every kind is counted as ``wicnews/errors/<kind>``, except the
+``SKIPS`` (decisions, not errors), counted as ``wicnews/skipped/<kind>``.
 """
 
 from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+
+class ErrorKind(StrEnum):
+    """Every kind of failure or skip wicnews counts; the value is the stats suffix.
+    The README's table of kinds lists exactly these (a test checks it)."""
+
+    # the download
+    HTTP = "http_<status>"          # a family: ``http_kind(404)`` is "http_404"
+    REDIRECT_LOOP = "redirect_loop"
+    TOO_LARGE = "too_large"
+    TIMEOUT = "timeout"
+    DNS = "dns"
+    CONNECTION = "connection"
+    PRIVATE_ADDRESS = "private_address"
+    UNSUPPORTED_SCHEME = "unsupported_scheme"
+    IGNORED = "ignored"             # an IgnoreRequest of no known kind
+    OTHER = "other"                 # a failure of no known kind (the log names the exception)
+    # the page
+    EMPTY_BODY = "empty_body"
+    NOT_HTML = "not_html"
+    ENCODING = "encoding"
+    ENCODING_REPLACED = "encoding_replaced"
+    UNPARSABLE = "unparsable"
+    NO_TEXT = "no_text"
+    EXTRACT_FAILED = "extract_failed"
+    # feeds, sitemaps and listing pages
+    FEED_MALFORMED = "feed_malformed"
+    SITEMAP_MALFORMED = "sitemap_malformed"
+    SITEMAP_TOO_DEEP = "sitemap_too_deep"
+    BAD_URL = "bad_url"
+    # the store
+    STORE_FAILED = "store_failed"
+    # skips: decisions, not errors
+    SEEN = "seen"
+    ROBOTS = "robots"
+    REQUESTED_TWICE = "requested_twice"
+    TOO_OLD = "too_old"
+
+
+# Outcomes that are decisions, not errors: counted under wicnews/skipped/<kind>.
+SKIPS = frozenset({ErrorKind.SEEN, ErrorKind.ROBOTS, ErrorKind.REQUESTED_TWICE, ErrorKind.TOO_OLD})
+
+
+def http_kind(status: int) -> str:
+    """The kind of an HTTP error status, a member of the ``ErrorKind.HTTP`` family: ``"http_404"``."""
+    return f"http_{int(status)}"
 
 
 class WicnewsError(Exception):
@@ -26,8 +87,10 @@ class DatabaseError(WicnewsError):
 
 
 class PageError(WicnewsError):
-    """A page that cannot become an article; ``kind`` is a short stable slug."""
+    """A page that cannot become an article; ``kind`` says why (an ``ErrorKind``, or a
+    member of its ``http_<status>`` family)."""
 
-    def __init__(self, kind: str, message: str):
+    def __init__(self, kind: ErrorKind | str, message: str):
         super().__init__(message)
-        self.kind = kind
+        self.kind: str = kind if re.fullmatch(r"http_\d{3}", str(kind)) else ErrorKind(kind)
+

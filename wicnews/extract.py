@@ -12,20 +12,23 @@ from __future__ import annotations
 import codecs
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
-from email.utils import parsedate_to_datetime
-from typing import Mapping
+from datetime import datetime, tzinfo
+from typing import Any
 from urllib.parse import urljoin, urlsplit
-from zoneinfo import ZoneInfo
 
 import lxml.html
 import trafilatura
-from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding
+from w3lib.encoding import (
+    html_body_declared_encoding,
+    http_content_type_encoding,
+    read_bom,
+    resolve_encoding,
+)
 
-from wicnews.errors import PageError
-
-CHINA_TZ = ZoneInfo("Asia/Shanghai")
+from wicnews.dates import guess_timezone, published_time
+from wicnews.errors import ErrorKind, PageError
 
 # Content types that can hold an article page; anything else is rejected before parsing.
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
@@ -84,7 +87,7 @@ def decode_html(body: bytes, content_type: str | None = None, *, max_replacement
     decodes cleanly wins; a declared codec that decodes with only a few bad bytes is kept
     (with U+FFFD in their place) rather than swapped for a guess that would garble every
     other character. Whatever the path, more than ``max_replacement_ratio`` replaced
-    characters raise ``PageError("encoding")``, as does a page nothing decodes.
+    characters raise ``PageError(ErrorKind.ENCODING)``, as does a page nothing decodes.
     """
     def accept(text: str, codec: str) -> tuple[str, str, int] | None:
         bad = text.count("\ufffd")
@@ -92,7 +95,7 @@ def decode_html(body: bytes, content_type: str | None = None, *, max_replacement
 
     bom_codec, bom = read_bom(body)
     if bom_codec:
-        declared, body = [bom_codec], body[len(bom):]
+        declared, body = [bom_codec], body[len(bom or b""):]
     else:
         declared = list(dict.fromkeys(c for c in (_codec(http_content_type_encoding(content_type or "")),
                                                   _codec(html_body_declared_encoding(body[:8192]))) if c))
@@ -115,43 +118,10 @@ def decode_html(body: bytes, content_type: str | None = None, *, max_replacement
             result = accept(body.decode(codec, "replace"), codec)
             if result:
                 return result
-    raise PageError("encoding", f"cannot decode the page (declared {', '.join(declared) or 'nothing'})")
+    raise PageError(ErrorKind.ENCODING, f"cannot decode the page (declared {', '.join(declared) or 'nothing'})")
 
 
 # --- metadata the page declares ------------------------------------------------------------
-
-def parse_datetime(value: str | None, default_tz: tzinfo = timezone.utc) -> datetime | None:
-    """A date or date-time as written in pages and feeds -> aware UTC datetime, or None.
-    Naive values are taken in ``default_tz``."""
-    if not value:
-        return None
-    value = value.strip()
-    dt = None
-    candidate = value.replace("Z", "+00:00").replace("z", "+00:00")
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([+-]\d{2}:?\d{2})?", candidate):
-        candidate = re.sub(r"\s+([+-])", r"\1", candidate)
-        try:
-            dt = datetime.fromisoformat(candidate)
-        except ValueError:
-            dt = None
-    if dt is None:
-        for fmt in ("%Y-%m-%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日"):
-            try:
-                dt = datetime.strptime(value, fmt)
-                break
-            except ValueError:
-                continue
-    if dt is None:
-        try:
-            dt = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=default_tz)
-    if not (1990 <= dt.year <= 2100):
-        return None
-    return dt.astimezone(timezone.utc)
-
 
 def _jsonld_objects(tree) -> list[dict]:
     found: list[dict] = []
@@ -183,40 +153,6 @@ def _declared_published(tree) -> list[str]:
     found += tree.xpath("//time[@datetime and (@pubdate or @itemprop='datePublished')]/@datetime")
     found += tree.xpath("//article//time/@datetime")
     return found
-
-
-_PROBE_TZ = timezone(timedelta(hours=5, minutes=17))  # no real zone: a value it changes had no zone
-
-
-def published_time(values: list[str], default_tz: tzinfo) -> tuple[datetime | None, str | None]:
-    """``(when, precision)`` from the candidate values: the first that states its zone
-    (precision ``"zone"``); else the first local time (``"local"``) or date (``"date"``),
-    read in ``default_tz``."""
-    fallback: tuple[datetime, str] | None = None
-    for value in values:
-        when = parse_datetime(value, default_tz)
-        if when is None:
-            continue
-        if when == parse_datetime(value, _PROBE_TZ):
-            return when, "zone"
-        precision = "local" if re.search(r"\d:\d", value) else "date"
-        if fallback is None or (fallback[1] == "date" and precision == "local"):
-            fallback = (when, precision)
-    return fallback or (None, None)
-
-
-# Country-code domains whose naive page times are local: a better guess than UTC.
-_HOST_TZ = {"cn": "Asia/Shanghai", "hk": "Asia/Hong_Kong", "mo": "Asia/Macau", "tw": "Asia/Taipei", "sg": "Asia/Singapore"}
-
-
-def guess_timezone(url: str, language: str | None) -> tzinfo:
-    """Zone of naive times when the source names none: the host's country, Chinese-language
-    pages China time, else UTC."""
-    host = (urlsplit(url).hostname or "").rstrip(".")
-    zone = _HOST_TZ.get(host.rsplit(".", 1)[-1]) if "." in host else None
-    if zone:
-        return ZoneInfo(zone)
-    return CHINA_TZ if language == "zh" else timezone.utc
 
 
 def _declared_canonical(tree, url: str) -> str | None:
@@ -253,7 +189,7 @@ def detect_language(text: str) -> str | None:
 
 
 _CJK_NAMES = re.compile(r"[\u3400-\u9fff·]{2,5}(?:\s+[\u3400-\u9fff·]{2,5})+")
-_ROLE = re.compile(r"^(?:by|本报记者|记者|编辑|责编|责任编辑|作者|通讯员|实习生|撰文|文)\s*[:：]?\s*", re.I)
+_ROLE = re.compile(r"^(?:by|本报记者|记者|编辑|责编|责任编辑|作者|通讯员|实习生|撰文|文)\s*[:：]?\s*", re.IGNORECASE)
 _EDITOR_LINE = re.compile(r"^[(（\[【]?\s*(?:责任编辑|责编|编辑|校对|审核|来源)\s*[:：].{0,40}[)）\]】]?$")
 
 
@@ -282,8 +218,8 @@ def _declared_authors(tree) -> str | None:
     for obj in _jsonld_objects(tree):
         author = obj.get("author")
         people = author if isinstance(author, list) else [author]
-        names = [p.get("name") if isinstance(p, dict) else p for p in people]
-        names = [n for n in names if isinstance(n, str) and n.strip()]
+        names = [n for n in (p.get("name") if isinstance(p, dict) else p for p in people)
+                 if isinstance(n, str) and n.strip()]
         if names:
             return "; ".join(names)
     values = tree.xpath('//meta[@name="author" or @name="Author" or @property="article:author"]/@content')
@@ -311,36 +247,37 @@ def extract_article(
     """
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     if not body or not body.strip():
-        raise PageError("empty_body", "empty response body")
+        raise PageError(ErrorKind.EMPTY_BODY, "empty response body")
     ctype = (headers.get("content-type") or "").split(";")[0].strip().lower()
     if (ctype and not ctype.startswith(_HTML_TYPES)) or body.lstrip()[:8].startswith(_BINARY_MAGIC):
-        raise PageError("not_html", f"not an HTML page ({ctype or 'binary content'})")
+        raise PageError(ErrorKind.NOT_HTML, f"not an HTML page ({ctype or 'binary content'})")
     html, codec, replaced = decode_html(body, headers.get("content-type"), max_replacement_ratio=max_replacement_ratio)
 
     html = _XML_DECLARATION.sub("", html, count=1)  # lxml refuses str input that declares an encoding
     try:
         tree = lxml.html.document_fromstring(html)
     except (lxml.etree.ParserError, ValueError) as exc:
-        raise PageError("unparsable", f"cannot parse HTML: {exc}") from exc
+        raise PageError(ErrorKind.UNPARSABLE, f"cannot parse HTML: {exc}") from exc
     canonical = _declared_canonical(tree, url)
     is_amp = tree.get("amp") is not None or tree.get("\u26a1") is not None
     published_values = _declared_published(tree)
     declared_lang = _declared_language(tree, headers)
     declared_authors = _declared_authors(tree)  # read before trafilatura prunes the tree
 
-    doc = trafilatura.bare_extraction(
+    doc: Any = trafilatura.bare_extraction(
         tree, url=url, with_metadata=True, include_comments=False, favor_precision=True,
         date_extraction_params={"original_date": True, "extensive_search": False},
     )
     text = (doc.text or "") if doc is not None else ""
     if len(text.strip()) < min_text_chars:
-        raise PageError("no_text", f"no article text found ({len(text.strip())} characters)")
+        raise PageError(ErrorKind.NO_TEXT, f"no article text found ({len(text.strip())} characters)")
 
     detected = detect_language(text)
     language = detected if detected == "zh" else (declared_lang or detected)
     published, precision = published_time(published_values + [doc.date or ""],
                                            default_tz or guess_timezone(url, language))
-    tags = [t.strip() for raw in (doc.tags or []) + (doc.categories or []) for t in re.split(r"[,;，、；]", raw or "") if t.strip()]
+    tags = [t.strip() for raw in (doc.tags or []) + (doc.categories or [])
+            for t in re.split(r"[,;，、；]", raw or "") if t.strip()]
     if doc.title and text.startswith(doc.title + "\n"):  # the headline is metadata, not body
         text = text[len(doc.title) + 1:]
     lines = text.rstrip().split("\n")

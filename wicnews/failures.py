@@ -1,49 +1,55 @@
-"""Name what went wrong with a request, as the short kind used in ``wicnews/errors/<kind>``."""
+"""Name what went wrong with a request, as the ``ErrorKind`` counted in ``wicnews/errors/<kind>``."""
 
 from __future__ import annotations
-
-import re
 
 from scrapy import exceptions as scrapy_exc
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import defer
 from twisted.internet import error as net_error
 
+from wicnews.errors import SKIPS, ErrorKind, http_kind
+
+__all__ = ["SKIPS", "AlreadySeen", "PrivateAddressRefused", "RedirectLoop", "RobotsDenied", "classify"]
+
 
 class AlreadySeen(scrapy_exc.IgnoreRequest):
     """The article URL is already stored; not downloaded again."""
 
 
-# Outcomes that are decisions, not errors: counted under wicnews/skipped/<kind>.
-SKIPS = {"seen", "robots", "requested_twice", "too_old"}
+class RobotsDenied(scrapy_exc.IgnoreRequest):
+    """robots.txt forbids the request (``wicnews.middlewares.RobotsTxtMiddleware``)."""
+
+
+class RedirectLoop(scrapy_exc.IgnoreRequest):
+    """More redirects than ``REDIRECT_MAX_TIMES`` (``wicnews.middlewares.RedirectMiddleware``)."""
+
+
+class PrivateAddressRefused(scrapy_exc.IgnoreRequest):
+    """A public source's link leads to a private address (``wicnews.middlewares.PrivateAddressGuard``)."""
+
+
+# Checked in order, by type only: the first match names the failure.
+_BY_TYPE: tuple[tuple[tuple[type[BaseException], ...], ErrorKind], ...] = (
+    ((AlreadySeen,), ErrorKind.SEEN),
+    ((RobotsDenied,), ErrorKind.ROBOTS),
+    ((RedirectLoop,), ErrorKind.REDIRECT_LOOP),
+    ((PrivateAddressRefused,), ErrorKind.PRIVATE_ADDRESS),
+    ((scrapy_exc.IgnoreRequest,), ErrorKind.IGNORED),
+    ((scrapy_exc.DownloadCancelledError, defer.CancelledError), ErrorKind.TOO_LARGE),
+    ((scrapy_exc.DownloadTimeoutError, net_error.TimeoutError, defer.TimeoutError), ErrorKind.TIMEOUT),
+    ((scrapy_exc.CannotResolveHostError, net_error.DNSLookupError), ErrorKind.DNS),
+    ((scrapy_exc.DownloadConnectionRefusedError, net_error.ConnectionRefusedError, net_error.ConnectError,
+      net_error.ConnectionLost, scrapy_exc.ResponseDataLossError, scrapy_exc.DownloadFailedError), ErrorKind.CONNECTION),
+    ((scrapy_exc.UnsupportedURLSchemeError,), ErrorKind.UNSUPPORTED_SCHEME),
+)
 
 
 def classify(exc: BaseException) -> str:
-    """Kind of a download failure: ``http_404``, ``redirect_loop``, ``too_large``,
-    ``timeout``, ``dns``, ``connection``, ``robots``, ``seen``, or a slug of the exception."""
-    if isinstance(exc, AlreadySeen):
-        return "seen"
+    """Kind of a download failure: ``http_<status>`` for an HTTP error status, else an
+    ``ErrorKind`` chosen by the exception's type (``ErrorKind.OTHER`` when none fits)."""
     if isinstance(exc, HttpError):
-        return f"http_{exc.response.status}"
-    if isinstance(exc, scrapy_exc.IgnoreRequest):
-        message = str(exc).lower()
-        if "robots.txt" in message:
-            return "robots"
-        if "redirect" in message:
-            return "redirect_loop"
-        if "private address" in message:
-            return "private_address"
-        return "ignored"
-    if isinstance(exc, (scrapy_exc.DownloadCancelledError, defer.CancelledError)):
-        return "too_large"
-    if isinstance(exc, (scrapy_exc.DownloadTimeoutError, net_error.TimeoutError, defer.TimeoutError)):
-        return "timeout"
-    if isinstance(exc, (scrapy_exc.CannotResolveHostError, net_error.DNSLookupError)):
-        return "dns"
-    if isinstance(exc, (scrapy_exc.DownloadConnectionRefusedError, net_error.ConnectionRefusedError,
-                        net_error.ConnectError, net_error.ConnectionLost, scrapy_exc.ResponseDataLossError,
-                        scrapy_exc.DownloadFailedError)):
-        return "connection"
-    if isinstance(exc, scrapy_exc.UnsupportedURLSchemeError):
-        return "unsupported_scheme"
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).lower()
+        return http_kind(exc.response.status)
+    for types, kind in _BY_TYPE:
+        if isinstance(exc, types):
+            return kind
+    return ErrorKind.OTHER

@@ -9,13 +9,14 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from urllib.parse import urljoin
+from datetime import UTC, datetime
 
 import feedparser
 import lxml.html
 
-from wicnews.errors import PageError
+from wicnews.dates import parse_time
+from wicnews.errors import ErrorKind, PageError
+from wicnews.urls import resolve_http_url
 
 # A feed larger than this is not a news feed (feedparser holds it all in memory).
 MAX_FEED_BYTES = 20 * 1024 * 1024
@@ -51,7 +52,7 @@ def _authors(item) -> list[str]:
         item.get("author_detail", {}).get("email") is None else []
     if item.get("author"):
         raw = [item["author"]] if not raw or "@" in item["author"] else raw
-    names = []
+    names: list[str] = []
     for value in raw:
         inner = re.search(r"\(([^()]+)\)", value)
         value = inner[1] if inner and "@" in value else _EMAIL.sub("", value)
@@ -62,16 +63,15 @@ def _authors(item) -> list[str]:
 def _entry_time(entry, *keys: str) -> tuple[datetime | None, bool]:
     """``(when, zone_stated)`` of the first of these entry dates that reads; a date written
     without a zone is read as UTC and reported as such."""
-    from wicnews.extract import published_time
-
     for key in keys:
         # dict.get: FeedParserDict.get("updated") would fall back to "published", with a warning
         raw, parsed = dict.get(entry, key), dict.get(entry, f"{key}_parsed")
-        when, precision = published_time([raw], timezone.utc) if isinstance(raw, str) else (None, None)
-        if when is None and parsed:  # a form only feedparser reads
-            when, precision = datetime(*parsed[:6], tzinfo=timezone.utc), "zone"
+        when = parse_time(raw) if isinstance(raw, str) else None
         if when is not None:
-            return when, precision == "zone"
+            return when.instant(), when.zone_stated
+        if parsed:  # a form only feedparser reads
+            year, month, day, hour, minute, second = tuple(parsed)[:6]
+            return datetime(year, month, day, hour, minute, second, tzinfo=UTC), True
     return None, True
 
 
@@ -104,13 +104,13 @@ def _xml_flaw(parsed) -> str | None:
 
 
 def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Feed:
-    """Entries of a feed with absolute http(s) links. Raises ``PageError("feed_malformed")``
+    """Entries of a feed with absolute http(s) links. Raises ``PageError(ErrorKind.FEED_MALFORMED)``
     when the bytes hold no usable feed; a broken feed whose entries can be recovered yields
     them with ``flaw`` set."""
     if not body.strip():
-        raise PageError("feed_malformed", "empty feed")
+        raise PageError(ErrorKind.FEED_MALFORMED, "empty feed")
     if len(body) > MAX_FEED_BYTES:
-        raise PageError("feed_malformed", f"feed of {len(body)} bytes is too large")
+        raise PageError(ErrorKind.FEED_MALFORMED, f"feed of {len(body)} bytes is too large")
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
@@ -120,7 +120,7 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Feed:
     if not parsed.entries:
         reason = parsed.get("bozo_exception") or "no entries"
         if parsed.get("bozo") or not parsed.get("version"):
-            raise PageError("feed_malformed", f"not a readable feed: {reason}")
+            raise PageError(ErrorKind.FEED_MALFORMED, f"not a readable feed: {reason}")
         return Feed([])
     language = language_code(parsed.feed.get("language"))
     entries, bad_links = [], 0
@@ -130,10 +130,10 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Feed:
             links = [ln.get("href") for ln in item.get("links", []) if ln.get("rel", "alternate") == "alternate"]
             link = links[0] if links else item.get("id")
         try:
-            link = urljoin(url, link.strip()) if link else ""
+            link = resolve_http_url(url, link)
         except ValueError:  # e.g. "http://[broken"
-            link = ""
-        if not link.startswith(("http://", "https://")):
+            link = None
+        if link is None:
             bad_links += 1
             continue
         authors = _authors(item)

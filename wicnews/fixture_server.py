@@ -32,12 +32,12 @@ import json
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["CONTENT_TYPES", "FixtureServer", "make_server", "start_in_thread", "main"]
+__all__ = ["CONTENT_TYPES", "FixtureServer", "main", "make_server", "start_in_thread"]
 
 BASE_TOKEN = b"{{BASE}}"
 HITS_PATH = "/__hits"
@@ -182,7 +182,7 @@ class FixtureHandler(BaseHTTPRequestHandler):
     server_version = "wicnews-fixture/1.0"
     server: FixtureServer
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args) -> None:
         pass
 
     def do_GET(self) -> None:
@@ -235,7 +235,7 @@ class FixtureHandler(BaseHTTPRequestHandler):
                 target = server.base_url + target
             status = int(spec.get("status", 302))
             headers = _merge({"Content-Type": "text/html; charset=utf-8", "Location": target}, extra)
-            body = f'<html><body><a href="{target}">moved</a></body></html>\n'.encode("utf-8")
+            body = f'<html><body><a href="{target}">moved</a></body></html>\n'.encode()
             self._send(status, headers, body, head)
             return
         status = int(spec.get("status", 200))
@@ -249,7 +249,7 @@ class FixtureHandler(BaseHTTPRequestHandler):
             try:
                 file = file.resolve()
             except (OSError, ValueError):
-                file = None
+                file = None  # type: ignore[assignment]
             if file is None or server.root not in file.parents or not file.is_file():
                 self._not_found(str(spec["file"]), head)
                 return

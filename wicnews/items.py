@@ -24,13 +24,14 @@ _TRANSIENT: list[tuple[str, str, Any]] = [
 
 
 def _fields() -> list[tuple]:
-    required = [(name, _PYTHON_TYPES[PAGE_ROLES[name]]) for name in _REQUIRED]
-    optional = [(name, _PYTHON_TYPES[role], field(default_factory=list) if role == "lines" else field(default=None))
+    required: list[tuple] = [(name, _PYTHON_TYPES[PAGE_ROLES[name]]) for name in _REQUIRED]
+    optional: list[tuple] = [(name, _PYTHON_TYPES[role], field(default_factory=list) if role == "lines" else field(default=None))
                 for name, role in PAGE_ROLES.items() if name not in _REQUIRED]
-    transient = [(name, kind, field(default_factory=list) if default is list else field(default=default))
+    transient: list[tuple] = [(name, kind, field(default_factory=list) if default is list else field(default=default))
                  for name, kind, default in _TRANSIENT]
     return required + optional + transient
 
 
-Article: Any = make_dataclass("Article", _fields(), module=__name__)
+Article: Any = make_dataclass("Article", _fields())
+Article.__module__ = __name__  # so that items pickle (to and from worker processes)
 Article.__doc__ = "An article on its way to the store (fields: wicnews.models.Article's page columns + transit)."

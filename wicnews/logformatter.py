@@ -45,5 +45,5 @@ class LogFormatter(logformatter.LogFormatter):
     def scraped(self, item, response, spider):
         result = super().scraped(item, response, spider)
         result["msg"] = "Scraped from %(src)s: %(item)s"
-        result["args"] = {**result["args"], "item": _summary(item)}
+        result["args"] = {**dict(result["args"]), "item": _summary(item)}
         return result

@@ -1,17 +1,29 @@
-"""Downloader middlewares: skip article URLs already stored; keep out of private networks."""
+"""Downloader middlewares: skip article URLs already stored; keep out of private networks;
+Scrapy's robots.txt and redirect middlewares, raising exceptions that say why they refused.
+
+In ``DOWNLOADER_MIDDLEWARES``, ``RobotsTxtMiddleware``, ``MetaRefreshMiddleware`` and
+``RedirectMiddleware`` replace Scrapy's at the same order numbers (100, 580, 600).
+"""
 
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 from urllib.parse import urlsplit
 
+from scrapy.downloadermiddlewares import redirect, robotstxt
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from sqlalchemy.orm import Session
 
-from wicnews.pipelines.dedupe import url_key
 from wicnews.crawldb import crawl_engine
 from wicnews.db.articles import is_settled
-from wicnews.failures import AlreadySeen
+from wicnews.failures import (
+    AlreadySeen,
+    PrivateAddressRefused,
+    RedirectLoop,
+    RobotsDenied,
+)
+from wicnews.urls import url_key
 
 
 class SkipSeenMiddleware:
@@ -31,11 +43,11 @@ class SkipSeenMiddleware:
 
     def process_request(self, request):
         if not request.meta.get("wicnews_article"):
-            return None
+            return
         with Session(self.engine) as session:
             if is_settled(session, url_key(request.url)):
                 raise AlreadySeen("already stored")
-        return None
+        return
 
 
 def is_private_host(host: str | None) -> bool:
@@ -72,11 +84,38 @@ class PrivateAddressGuard:
 
     def process_request(self, request):
         if self._guarded(request) and is_private_host(urlsplit(request.url).hostname):
-            raise IgnoreRequest(f"private address refused: {urlsplit(request.url).hostname}")
-        return None
+            raise PrivateAddressRefused(f"private address refused: {urlsplit(request.url).hostname}")
 
     def process_response(self, request, response):
         address = getattr(response, "ip_address", None)
         if address is not None and self._guarded(request) and not address.is_global:
-            raise IgnoreRequest(f"private address refused: {urlsplit(request.url).hostname} is {address}")
+            raise PrivateAddressRefused(f"private address refused: {urlsplit(request.url).hostname} is {address}")
         return response
+
+
+class RobotsTxtMiddleware(robotstxt.RobotsTxtMiddleware):
+    """Scrapy's, but a request robots.txt forbids raises ``RobotsDenied`` (a skip: ``robots``)."""
+
+    def process_request_2(self, rp, request) -> None:
+        try:
+            super().process_request_2(rp, request)
+        except IgnoreRequest as exc:  # the only refusal there: forbidden by robots.txt
+            raise RobotsDenied(str(exc)) from None
+
+
+class _RedirectLoopMixin:
+    """Past ``REDIRECT_MAX_TIMES``, raise ``RedirectLoop`` (``redirect_loop``), not a bare IgnoreRequest."""
+
+    def _redirect(self, redirected: Any, request: Any, reason: Any) -> Any:
+        try:
+            return super()._redirect(redirected, request, reason)  # type: ignore[misc]
+        except IgnoreRequest as exc:  # the only refusal there: max redirections reached
+            raise RedirectLoop(str(exc)) from None
+
+
+class RedirectMiddleware(_RedirectLoopMixin, redirect.RedirectMiddleware):
+    """Scrapy's 3xx redirects; a redirect loop raises ``RedirectLoop``."""
+
+
+class MetaRefreshMiddleware(_RedirectLoopMixin, redirect.MetaRefreshMiddleware):
+    """Scrapy's ``<meta http-equiv=refresh>`` redirects; a redirect loop raises ``RedirectLoop``."""

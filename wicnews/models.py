@@ -10,6 +10,7 @@ bands that find near-duplicate texts. Times are stored in UTC.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import ClassVar
 
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -42,7 +43,7 @@ def utcnow() -> datetime:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime(), dict: JSON(), list: JSON()}
+    type_annotation_map: ClassVar[dict] = {datetime: UTCDateTime(), dict: JSON(), list: JSON()}
 
 
 class Run(Base):

@@ -20,9 +20,9 @@ import re
 import subprocess
 import sys
 import tomllib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from wicnews.errors import ConfigError
 
@@ -111,14 +111,14 @@ def load_schedules(path: str | Path | None = None) -> list[Schedule]:
     return schedules
 
 
-def crawl_command(schedule: Schedule, extra: list[str] = ()) -> list[str]:
+def crawl_command(schedule: Schedule, extra: Sequence[str] = ()) -> list[str]:
     return [sys.executable, "-m", "wicnews.cli", "crawl", *schedule.args, *extra]
 
 
 GRACE_SECONDS = 60  # after SIGTERM, how long a crawl may take to close its run
 
 
-def run_crawl(schedule: Schedule, extra: list[str] = (), grace: float = GRACE_SECONDS) -> int:
+def run_crawl(schedule: Schedule, extra: Sequence[str] = (), grace: float = GRACE_SECONDS) -> int:
     """One crawl in a subprocess; its exit code (124 on timeout). Never raises. A crawl past
     its timeout gets SIGTERM, so Scrapy closes it and its run is recorded (``shutdown``);
     SIGKILL only if it has not ended ``grace`` seconds later."""

@@ -70,6 +70,13 @@ HTTPCACHE_ENABLED = False
 DOWNLOADER_MIDDLEWARES = {
     "wicnews.middlewares.PrivateAddressGuard": 40,
     "wicnews.middlewares.SkipSeenMiddleware": 50,
+    # Scrapy's, raising exceptions that name the refusal (robots, redirect_loop)
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "wicnews.middlewares.RobotsTxtMiddleware": 100,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "wicnews.middlewares.MetaRefreshMiddleware": 580,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "wicnews.middlewares.RedirectMiddleware": 600,
 }
 
 ITEM_PIPELINES = {

@@ -17,10 +17,12 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from wicnews.errors import ConfigError
+from wicnews.urls import check_url
 
 KINDS = ("feed", "sitemap", "page")
 DEFAULT_FILE = Path(__file__).with_name("sources.toml")
@@ -37,14 +39,6 @@ class Source:
     timezone: str | None = None
     link_pattern: str | None = None
     max_age_days: int | None = None
-
-
-def check_url(url: str) -> str:
-    """An absolute http(s) URL, or ``ConfigError``."""
-    parts = urlsplit(url.strip()) if isinstance(url, str) else None
-    if not parts or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"not an http(s) URL: {url!r}")
-    return url.strip()
 
 
 class _FieldError(ConfigError):
@@ -68,7 +62,8 @@ def _validate(raw: dict) -> Source:
         raise _FieldError("url", str(exc)) from None
     if "enabled" in raw and not isinstance(raw["enabled"], bool):
         raise _FieldError("enabled", "'enabled' must be true or false")
-    if "language" in raw and not (isinstance(raw["language"], str) and re.fullmatch(r"[a-z]{2,3}(-[A-Za-z]{2,4})?", raw["language"])):
+    language = raw.get("language")
+    if "language" in raw and not (isinstance(language, str) and re.fullmatch(r"[a-z]{2,3}(-[A-Za-z]{2,4})?", language)):
         raise _FieldError("language", f"'language' must be a language code such as 'en' or 'zh' (got {raw['language']!r})")
     if "timezone" in raw:
         try:
@@ -84,7 +79,8 @@ def _validate(raw: dict) -> Source:
             raise _FieldError("link_pattern", f"bad link_pattern regex: {exc}") from None
     if "max_age_days" in raw and (type(raw["max_age_days"]) is not int or raw["max_age_days"] < 0):
         raise _FieldError("max_age_days", "'max_age_days' must be a whole number >= 0")
-    return Source(**{k: (v.strip() if isinstance(v, str) else v) for k, v in raw.items()})
+    values: dict[str, Any] = {k: (v.strip() if isinstance(v, str) else v) for k, v in raw.items()}
+    return Source(**values)
 
 
 def _line_of(lines: list[str], index: int, field: str | None) -> int:
@@ -110,7 +106,7 @@ def parse_sources(text: str, filename: str = "<sources>") -> list[Source]:
         raise ConfigError(f"{filename}:{at[1] if at else 1}: invalid TOML: {exc}") from None
     unknown = set(data) - {"source"}
     if unknown:
-        raise ConfigError(f"{filename}: unknown top-level key {sorted(unknown)[0]!r}; declare sources as [[source]] tables")
+        raise ConfigError(f"{filename}: unknown top-level key {min(unknown)!r}; declare sources as [[source]] tables")
     tables = data.get("source", [])
     if not isinstance(tables, list):
         raise ConfigError(f"{filename}: 'source' must be an array of tables ([[source]])")

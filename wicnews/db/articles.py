@@ -28,13 +28,13 @@ class StorePolicy:
     max_candidates: int = 20               # stored articles compared per new text
 
 
-def _insert(session: Session, model):
+def _insert(session: Session, model) -> Any:
     """The dialect's INSERT, which knows ``ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
+        return postgresql.insert(model)
+    return sqlite.insert(model)
 
 
 def _insert_ignore(session: Session, model, values: dict):
@@ -75,7 +75,8 @@ def _promote_original(session: Session, article_id: int, values: dict, same_url:
             or_(Article.published_at.is_(None), Article.published_at > values["published_at"]))
     try:
         with session.begin_nested():
-            return session.execute(stmt.values(**new)).rowcount == 1
+            result: Any = session.execute(stmt.values(**new))
+            return result.rowcount == 1
     except IntegrityError:
         return False
 
@@ -143,7 +144,8 @@ def store_article(session: Session, values: dict, other_urls: dict[str, str], ba
             outcome = "duplicate"
             article_id = session.execute(
                 select(ArticleUrl.article_id).where(ArticleUrl.url_key == values["url_key"])).scalar_one()
-        elif bands and score and policy.near_dup_threshold and (near := _near_duplicate(session, article_id, bands, score, policy)):
+        elif (bands and score and policy.near_dup_threshold
+              and (near := _near_duplicate(session, article_id, bands, score, policy))):
             savepoint.rollback()
             outcome, article_id = "near_duplicate", near
         else:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -132,7 +131,9 @@ def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
     cfg = _alembic_config(None)
-    return ScriptDirectory.from_config(cfg).get_current_head()
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    assert head is not None, "the migrations have a head"
+    return head
 
 
 def _known_revision(revision: str) -> bool:

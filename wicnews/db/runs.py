@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -45,8 +46,9 @@ def start_run(session: Session, spider: str, sources: list[str]) -> int:
 def abandon_stale_runs(session: Session, older_than: timedelta = timedelta(days=1)) -> int:
     """Runs still ``running`` long after they started died without closing (killed, machine
     lost): mark them ``abandoned``. Returns how many."""
-    return session.execute(update(Run).where(Run.status == "running", Run.started_at < utcnow() - older_than)
-                           .values(status="abandoned")).rowcount
+    result: Any = session.execute(update(Run).where(Run.status == "running", Run.started_at < utcnow() - older_than)
+                                  .values(status="abandoned"))
+    return result.rowcount
 
 
 def finish_run(session: Session, run_id: int, status: str, counts: dict) -> None:

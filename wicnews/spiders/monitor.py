@@ -14,57 +14,35 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from datetime import datetime, timedelta, timezone
-from urllib.parse import urljoin, urlsplit
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import scrapy
 from scrapy.http import TextResponse
+from scrapy.linkextractors import LinkExtractor
+from scrapy.utils.response import get_base_url
 
-from wicnews.pipelines.normalise import canonicalize_url, choose_canonical
-from wicnews.errors import PageError
+from wicnews.articles import item_from_page
+from wicnews.errors import SKIPS, ErrorKind, PageError
 from wicnews.extract import extract_article
-from wicnews.failures import SKIPS, classify
+from wicnews.failures import classify
 from wicnews.feeds import Entry, parse_feed
-from wicnews.items import Article
 from wicnews.sitemaps import parse_sitemap
 from wicnews.sources import Source, adhoc_sources, load_sources
+from wicnews.urls import (
+    canonicalize_url,
+    choose_canonical,
+    is_http_url,
+    resolve_http_url,
+)
 
 logger = logging.getLogger(__name__)
 
 MAX_SITEMAP_DEPTH = 3
 # Without a link_pattern, a listing page's links that look like articles: a date in the
 # path, a numeric id, or a long hyphenated slug.
-DEFAULT_ARTICLE_LINK = re.compile(r"/(?:19|20)\d{2}[/-]?\d{2}|/\d{5,}|/[a-z0-9]+(?:-[a-z0-9]+){3,}|/t\d{8}_\d+", re.I)
-
-
-def best_published(page: datetime | None, precision: str | None, hint: datetime | None) -> datetime | None:
-    """The publication instant from the page's (``precision`` as in ``published_time``) and
-    the feed's or sitemap's (``hint``, only when it stated its zone). A page instant wins.
-    A page's local time yields to the hint when they are the same wall-clock time (they
-    differ by a whole UTC offset); a page's bare date yields to a hint on that day."""
-    if page is None or hint is None or precision == "zone":
-        return page or hint
-    if precision == "local" and _same_wall_clock(page, hint):
-        return hint
-    if precision == "date" and abs((hint - page).total_seconds()) <= 36 * 3600:
-        return hint
-    return page
-
-
-def _hint_time(hint: Entry, source: Source) -> datetime | None:
-    """The entry's publication instant, if it can be trusted as one: it stated its zone, or
-    the source names the zone its feed writes local times in."""
-    if hint.published_at is None or hint.published_zone_stated:
-        return hint.published_at
-    if source.timezone:  # read as UTC: the same wall clock in the source's zone
-        return hint.published_at.replace(tzinfo=ZoneInfo(source.timezone)).astimezone(timezone.utc)
-    return None
-
-
-def _same_wall_clock(a: datetime, b: datetime) -> bool:
-    seconds = (a - b).total_seconds()
-    return abs(seconds) <= 14 * 3600 and seconds % 900 == 0
+DEFAULT_ARTICLE_LINK = re.compile(r"/(?:19|20)\d{2}[/-]?\d{2}|/\d{5,}|/[a-z0-9]+(?:-[a-z0-9]+){3,}|/t\d{8}_\d+", re.IGNORECASE)
 
 
 def _split(value) -> list[str]:
@@ -77,6 +55,10 @@ def _split(value) -> list[str]:
 
 class MonitorSpider(scrapy.Spider):
     name = "monitor"
+    sources: list[Source]
+    max_age_days: int
+    min_text_chars: int
+    max_replacement_ratio: float
 
     def __init__(self, *args, sources=None, feed=None, sitemap=None, page=None, source_list=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -138,10 +120,10 @@ class MonitorSpider(scrapy.Spider):
             self._source_error(source, exc.kind, str(exc))
             return
         if feed.flaw:
-            self._count_error("feed_malformed", f"broken feed, {len(feed.entries)} entries recovered: {feed.flaw}",
+            self._count_error(ErrorKind.FEED_MALFORMED, f"broken feed, {len(feed.entries)} entries recovered: {feed.flaw}",
                               response.url)
         if feed.bad_links:
-            self._count_error("bad_url", f"{feed.bad_links} entries without a usable http(s) link", response.url,
+            self._count_error(ErrorKind.BAD_URL, f"{feed.bad_links} entries without a usable http(s) link", response.url,
                               feed.bad_links)
         entries = feed.entries
         self._source_ok(source)
@@ -160,11 +142,11 @@ class MonitorSpider(scrapy.Spider):
         if not child:
             self._source_ok(source)
         if sitemap.bad_locs:
-            self._count_error("bad_url", f"{sitemap.bad_locs} <loc> values that are not usable http(s) URLs",
+            self._count_error(ErrorKind.BAD_URL, f"{sitemap.bad_locs} <loc> values that are not usable http(s) URLs",
                               response.url, sitemap.bad_locs)
         for url in sitemap.sitemaps:
             if depth >= MAX_SITEMAP_DEPTH:
-                self._count_error("sitemap_too_deep", f"sitemap nesting deeper than {MAX_SITEMAP_DEPTH}", url)
+                self._count_error(ErrorKind.SITEMAP_TOO_DEEP, f"sitemap nesting deeper than {MAX_SITEMAP_DEPTH}", url)
                 break
             yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.source_failed,
                                  cb_kwargs={"source": source, "depth": depth + 1, "child": True})
@@ -172,25 +154,31 @@ class MonitorSpider(scrapy.Spider):
         yield from self._article_requests(sitemap.entries, source)
 
     def parse_listing(self, response, source: Source):
+        """A listing page's article links, through Scrapy's ``LinkExtractor`` (``<base href>``
+        honoured): those matching the source's ``link_pattern``, else those on the page's own
+        host that look like articles (``DEFAULT_ARTICLE_LINK``). A malformed href is counted
+        as ``bad_url``; the other links are still followed."""
         if not isinstance(response, TextResponse):
-            self._source_error(source, "not_html", "listing page is not HTML")
+            self._source_error(source, ErrorKind.NOT_HTML, "listing page is not HTML")
             return
+        base = get_base_url(response)
+        for href in response.xpath("//a/@href").getall():  # LinkExtractor drops these silently
+            try:
+                resolve_http_url(base, href)
+            except ValueError as exc:
+                self._count_error(ErrorKind.BAD_URL, str(exc), href)
         pattern = re.compile(source.link_pattern) if source.link_pattern else DEFAULT_ARTICLE_LINK
+        extractor = LinkExtractor(allow=pattern, tags=("a",), attrs=("href",), deny_extensions=(), unique=False)
         host = urlsplit(response.url).hostname
         entries, seen = [], set()
-        for href in response.css("a::attr(href)").getall():
-            try:
-                url = urljoin(response.url, href.strip())
-                if not url.startswith(("http://", "https://")) or url in seen:
-                    continue
-                if not source.link_pattern and urlsplit(url).hostname != host:
-                    continue
-            except ValueError as exc:
-                self._count_error("bad_url", str(exc), href)
+        for link in extractor.extract_links(response):
+            url = link.url
+            if not is_http_url(url) or url in seen:
                 continue
-            if pattern.search(url):
-                seen.add(url)
-                entries.append(Entry(url=url))
+            if not source.link_pattern and urlsplit(url).hostname != host:
+                continue
+            seen.add(url)
+            entries.append(Entry(url=url))
         self._source_ok(source)
         self.crawler.stats.inc_value("wicnews/listing_links", len(entries))
         yield from self._article_requests(entries, source)
@@ -199,19 +187,19 @@ class MonitorSpider(scrapy.Spider):
 
     def _article_requests(self, entries: list[Entry], source: Source):
         max_age = source.max_age_days if source.max_age_days is not None else self.max_age_days
-        oldest = datetime.now(timezone.utc) - timedelta(days=max_age) if max_age else None
+        oldest = datetime.now(UTC) - timedelta(days=max_age) if max_age else None
         for entry in entries:
             when = entry.published_at or entry.updated_at
             if oldest and when and when < oldest:
-                self.crawler.stats.inc_value("wicnews/skipped/too_old")
+                self._count_skip(ErrorKind.TOO_OLD)
                 continue
             try:
                 url = canonicalize_url(entry.url)
             except ValueError as exc:  # e.g. "http://[x": one bad link must not end the source
-                self._count_error("bad_url", str(exc), entry.url)
+                self._count_error(ErrorKind.BAD_URL, str(exc), entry.url)
                 continue
             if url in self.requested:
-                self.crawler.stats.inc_value("wicnews/skipped/requested_twice")
+                self._count_skip(ErrorKind.REQUESTED_TWICE)
                 continue
             self.requested.add(url)
             # dont_filter: this spider dedupes article URLs itself (above), so that the
@@ -221,7 +209,7 @@ class MonitorSpider(scrapy.Spider):
                                  cb_kwargs={"source": source, "hint": entry}, meta={"wicnews_article": True})
 
     def parse_article(self, response, source: Source, hint: Entry, via: tuple[str, ...] = (),
-                      fallback: Article | None = None):
+                      fallback=None):
         """An article page -> ``Article``. An AMP page resolves to its canonical page, which is
         fetched instead; should that fail, the AMP page's own article (``fallback``) is kept."""
         headers = {k.decode("latin-1").lower(): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
@@ -236,29 +224,14 @@ class MonitorSpider(scrapy.Spider):
             return fallback
         except Exception:  # a bug in extraction must not end the run
             logger.exception("extraction crashed on <%s>", response.url)
-            self._count_error("extract_failed", "extraction crashed", response.url)
+            self._count_error(ErrorKind.EXTRACT_FAILED, "extraction crashed", response.url)
             return fallback
         if page.replaced_chars:  # stored all the same, but counted: the source sends broken bytes
-            self._count_error("encoding_replaced", f"{page.replaced_chars} undecodable byte(s) replaced ({page.encoding})",
-                              response.url)
+            self._count_error(ErrorKind.ENCODING_REPLACED,
+                              f"{page.replaced_chars} undecodable byte(s) replaced ({page.encoding})", response.url)
         self.crawler.stats.inc_value("wicnews/articles_extracted")
-        article = Article(
-            url=response.url,
-            source=source.name,
-            text=page.text,
-            title=page.title or hint.title,
-            canonical_url=page.canonical_url,
-            authors=page.authors or hint.authors,
-            published_at=best_published(page.published_at, page.published_precision, _hint_time(hint, source))
-            or hint.published_at,
-            site_name=page.site_name,
-            language=page.language or hint.language or source.language,
-            description=page.description or hint.summary,
-            image=page.image,
-            tags=page.tags,
-            requested_url=response.request.meta.get("redirect_urls", [response.url])[0],
-            via=list(via),
-        )
+        article = item_from_page(page, response.url, source, hint, via=via,
+                                 requested_url=response.request.meta.get("redirect_urls", [response.url])[0])
         canonical = choose_canonical(response.url, page.canonical_url)  # http(s) only, sane
         if page.is_amp and not via and canonical != canonicalize_url(response.url) and canonical not in self.requested:
             self.requested.add(canonical)
@@ -274,6 +247,9 @@ class MonitorSpider(scrapy.Spider):
         """The canonical page of an AMP page could not be had: keep the AMP page's article."""
         self._page_failed(failure)
         return failure.request.cb_kwargs["fallback"]
+
+    def _count_skip(self, kind: ErrorKind) -> None:
+        self.crawler.stats.inc_value(f"wicnews/skipped/{kind}")
 
     def _count_error(self, kind: str, message: str, url: str, count: int = 1) -> None:
         bucket = "skipped" if kind in SKIPS else "errors"

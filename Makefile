@@ -1,11 +1,13 @@
 # Two commands on a fresh machine (Python 3.11+):
 #   make demo   install wicnews in .venv and run one monitoring cycle over the bundled sample site
 #   make test   install wicnews with its test tools in .venv and run the test suite
+# For development: `make test-fast` runs only the in-process tests (no crawl, no subprocess, no
+# PostgreSQL; pytest -m "not e2e"), in seconds.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: demo test install crawl bench clean
+.PHONY: demo test test-fast install crawl bench clean
 
 $(BIN)/wicnews: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +24,9 @@ crawl: install
 
 test: install
 	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not e2e"
 
 bench: install
 	$(BIN)/python bench/extract_eval.py

@@ -1,5 +1,18 @@
 """Shared fixtures: the loopback fixture site, databases (SQLite and a real PostgreSQL), and a
-runner for the ``wicnews`` command in a subprocess (a Twisted reactor runs once per process)."""
+runner for the ``wicnews`` command in a subprocess (a Twisted reactor runs once per process).
+
+Markers (registered in pyproject.toml) are set here from what a test uses, so nobody has to
+remember them:
+
+* ``e2e``: the test starts a process (the ``wicnews`` runner, the fixture server ``site``,
+  ``sources_file``, or ``subprocess`` itself) or needs the PostgreSQL server.
+  ``make test-fast`` runs ``pytest -m "not e2e"``; ``make test`` runs everything.
+* ``pg``: the test needs the real PostgreSQL (``pg_server``, ``pg_url`` or the
+  ``postgresql`` case of ``db_url``); ``-m "not pg"`` leaves those out.
+
+A test that starts a process without being marked ``e2e`` fails (``subprocess.Popen`` is
+refused), so the fast selection stays fast: mark it ``@pytest.mark.e2e``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +21,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import urllib.request
 import uuid
 from dataclasses import dataclass
@@ -55,11 +69,11 @@ class Site:
         return self.base + path
 
     def hits(self) -> dict[str, int]:
-        with urllib.request.urlopen(self.base + "/__hits", timeout=10) as resp:
+        with urllib.request.urlopen(self.base + "/__hits", timeout=60) as resp:
             return json.load(resp)
 
     def reset(self) -> None:
-        urllib.request.urlopen(self.base + "/__reset", timeout=10).read()
+        urllib.request.urlopen(self.base + "/__reset", timeout=60).read()
 
 
 @pytest.fixture(scope="session")
@@ -68,12 +82,16 @@ def site():
     proc = subprocess.Popen([sys.executable, "-m", "wicnews.fixture_server", str(SITE_DIR), "--port", "0"],
                             stdout=subprocess.PIPE, text=True)
     try:
-        line = proc.stdout.readline().strip()
+        line = proc.stdout.readline().strip()  # the server prints its URL once it listens
         assert line.startswith("http://127.0.0.1:"), f"fixture server did not start: {line!r}"
         yield Site(line)
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
         proc.stdout.close()
 
 
@@ -81,7 +99,7 @@ def _pg_available() -> str | None:
     try:
         import psycopg
 
-        with psycopg.connect(PG_ADMIN_URL, connect_timeout=5):
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=30):
             return None
     except Exception as exc:  # noqa: BLE001 - any failure means "not available"
         return str(exc).splitlines()[0]
@@ -124,9 +142,11 @@ def db_url(request, tmp_path):
     return request.getfixturevalue("pg_url")
 
 
-# Local fixture site: no politeness delays, few retries, a 1 MB page limit.
+# Local fixture site: no politeness delays, few retries, a 200 kB page limit: about ten times
+# the largest fixture page, below /bad/huge.html (test_crawl checks both).
+FAST_MAXSIZE = 200_000
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_TIMES=1",
-        "-s", "DOWNLOAD_MAXSIZE=1000000", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
+        "-s", f"DOWNLOAD_MAXSIZE={FAST_MAXSIZE}", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
 
 
 @pytest.fixture
@@ -160,3 +180,47 @@ url = "{site.base}/feeds/never-fetched.rss"
 enabled = false
 """, encoding="utf-8")
     return path
+
+
+# --- markers ------------------------------------------------------------------------------
+
+PROCESS_FIXTURES = {"wicnews", "site", "sources_file"}  # each starts a process
+PG_FIXTURES = {"pg_server", "pg_url"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        needs_pg = bool(names & PG_FIXTURES) or (callspec is not None and callspec.params.get("db_url") == "postgresql")
+        if needs_pg:
+            item.add_marker(pytest.mark.pg)
+        if needs_pg or names & PROCESS_FIXTURES:
+            item.add_marker(pytest.mark.e2e)
+
+
+class _RefusedPopen(subprocess.Popen):
+    def __init__(self, args, *rest, **kwargs):
+        raise AssertionError(f"this test starts a process ({args!r}) but is not marked e2e: "
+                             "add @pytest.mark.e2e so that `make test-fast` leaves it out")
+
+
+@pytest.fixture(autouse=True)
+def _only_e2e_tests_start_processes(request, monkeypatch):
+    if request.node.get_closest_marker("e2e") is None:
+        monkeypatch.setattr(subprocess, "Popen", _RefusedPopen)
+
+
+# --- waiting for a condition, never for a fixed time --------------------------------------
+
+def wait_until(condition, what: str, deadline: float = 120.0, every: float = 0.05):
+    """Poll ``condition()`` until it returns something truthy and return that. The deadline
+    only turns a hang into a failure: it is far beyond what a loaded machine needs."""
+    give_up = time.monotonic() + deadline
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > give_up:
+            raise AssertionError(f"still waiting after {deadline:.0f} s for {what}")
+        time.sleep(every)

@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import (AMP_PATH, CHINESE_PATH, DIGEST_PATH, FAST, MIRROR_PATH, SEED_PATH, SEED_TITLE,
-                      SLIGHTLY_BROKEN_PATH, UNRELATED_PATH, WIRE_PATH, flat, seed)
+from conftest import (AMP_PATH, CHINESE_PATH, DIGEST_PATH, FAST, FAST_MAXSIZE, MIRROR_PATH, SEED_PATH, SEED_TITLE,
+                      SITE_DIR, SLIGHTLY_BROKEN_PATH, UNRELATED_PATH, WIRE_PATH, flat, seed)
 
 BAD_KINDS = {"http_404", "http_500", "redirect_loop", "empty_body", "not_html", "too_large", "encoding", "feed_malformed",
              "encoding_replaced"}
@@ -147,17 +147,27 @@ def test_listing_page_follows_only_matching_links(site, wicnews, sqlite_url):
     assert len(articles) == 2
 
 
+def test_the_huge_page_is_over_the_test_limit_and_every_other_page_under_it():
+    """What test_page_size_limit_from_settings and the full cycle rely on (the huge page is a
+    streamed route of _routes.json, every other page a file)."""
+    routes = json.loads((SITE_DIR / "_routes.json").read_text(encoding="utf-8"))
+    assert routes["/bad/huge.html"]["size"] > FAST_MAXSIZE
+    largest = max(SITE_DIR.rglob("*"), key=lambda p: p.stat().st_size if p.is_file() else 0)
+    assert largest.stat().st_size * 5 < FAST_MAXSIZE, largest
+
+
 def test_page_size_limit_from_settings(site, wicnews, sqlite_url):
     """-s overrides a Scrapy setting exactly like scrapy crawl -s."""
     feed = site.url("/feeds/bad-links.rss")
     small = wicnews("crawl", "--feed", feed, "--db", sqlite_url, *FAST)
     assert small.returncode == 0
     assert runs_json(wicnews, sqlite_url)[0]["error_counts"].get("too_large") == 1
-    large = wicnews("crawl", "--feed", feed, "--db", sqlite_url, *FAST, "-s", "DOWNLOAD_MAXSIZE=10000000")
+    large = wicnews("crawl", "--feed", feed, "--db", sqlite_url, *FAST, "-s", f"DOWNLOAD_MAXSIZE={10 * FAST_MAXSIZE}")
     assert large.returncode == 0
     assert "too_large" not in runs_json(wicnews, sqlite_url)[0]["error_counts"]
 
 
+@pytest.mark.e2e
 def test_scrapy_crawl_from_the_repository_root(site, tmp_path):
     """``scrapy crawl monitor -a ...`` works from the repository root via scrapy.cfg."""
     import os

@@ -269,6 +269,7 @@ def test_a_canonical_url_already_known_as_a_copy_is_that_article(engine):
         assert s.scalar(select(func.count()).select_from(Article)) == 1
 
 
+@pytest.mark.e2e
 def test_processes_opening_a_fresh_database_together_migrate_once(db_url):
     import subprocess
     import sys

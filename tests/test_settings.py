@@ -22,6 +22,7 @@ def test_every_component_path_loads(setting):
         assert callable(load_object(path)), path
 
 
+@pytest.mark.e2e
 def test_pipelines_load_in_a_fresh_interpreter_outside_the_repository(tmp_path):
     """`scrapy crawl` appends the project root to sys.path; the installed packages must not need it."""
     code = ("from scrapy.utils.misc import load_object; import wicnews.settings as s; "
@@ -51,6 +52,7 @@ def test_secure_and_polite_defaults():
     assert "wicnews" in s.get("USER_AGENT") and "contact" in s.get("USER_AGENT")
 
 
+@pytest.mark.e2e
 def test_settings_flow_module_then_environment_then_command_line():
     code = ("from wicnews.config import build_settings as p; import sys; s = p(None, sys.argv[1:]); "
             "print(s.getint('WICNEWS_MAX_AGE_DAYS'), s.getbool('WICNEWS_SKIP_SEEN'), s.getfloat('DOWNLOAD_DELAY'))")

@@ -48,7 +48,7 @@ MIRROR_PATH = "/mirror/2022/11/12/wuzhen-summit-business-turn.html"
 def seed() -> tuple[str, str]:
     """``(date, body)`` of the seed article (its file is one whitespace-flattened line)."""
     raw = (FIXTURES / "seed.txt").read_text(encoding="utf-8").strip()
-    match = re.match(r"date (\d{4}-\d{2}-\d{2})\s+(.*)", raw, re.S)
+    match = re.match(r"date (\d{4}-\d{2}-\d{2})\s+(.*)", raw, re.DOTALL)
     return match[1], match[2]
 
 
@@ -101,7 +101,7 @@ def _pg_available() -> str | None:
 
         with psycopg.connect(PG_ADMIN_URL, connect_timeout=30):
             return None
-    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+    except Exception as exc:
         return str(exc).splitlines()[0]
 
 

@@ -65,6 +65,7 @@ def test_trusted_hint_and_wall_clock():
     assert not same_wall_clock(local_as_utc, datetime(2024, 11, 21, 6, 6, tzinfo=UTC))
 
 
+@pytest.mark.e2e  # a fresh interpreter
 def test_feeds_and_sitemaps_do_not_import_the_extractor():
     """Parsing a feed or a sitemap needs dates, not trafilatura (slow to import, heavy)."""
     code = ("import sys, wicnews.sitemaps, wicnews.feeds\n"
@@ -74,6 +75,7 @@ def test_feeds_and_sitemaps_do_not_import_the_extractor():
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.e2e  # a fresh interpreter
 def test_spiders_and_middlewares_do_not_import_the_pipelines():
     code = ("import sys, wicnews.spiders.monitor, wicnews.middlewares\n"
             "assert not [m for m in sys.modules if m.startswith('wicnews.pipelines')], 'pipelines imported'\n")

@@ -13,10 +13,10 @@ from wicnews.db import articles as db_articles
 from wicnews.db import engine as db
 from wicnews.db import queries as db_queries
 from wicnews.db import runs as db_runs
-from wicnews.pipelines.dedupe import bands, shingles, similarity, text_key
-from wicnews.urls import url_key
 from wicnews.errors import DatabaseError
 from wicnews.models import Article, ArticleBand, ArticleUrl, Base, Run
+from wicnews.pipelines.dedupe import bands, shingles, similarity, text_key
+from wicnews.urls import url_key
 
 T0 = datetime(2022, 11, 10, 11, 30, tzinfo=timezone.utc)
 
@@ -159,7 +159,7 @@ def test_concurrent_writers_store_one_article(db_url):
         barrier.wait()
         try:
             results.append(store(engine, row(f"http://race/{i % 2}", "racing body text"))[1] == "new")
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=write, args=(e, i)) for i, e in enumerate(engines)]

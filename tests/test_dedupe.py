@@ -7,9 +7,9 @@ import re
 import pytest
 from conftest import seed
 
+from wicnews.items import Article
 from wicnews.pipelines.dedupe import DedupePipeline, bands, normalise_for_key, shingles, similarity, text_key
 from wicnews.urls import url_key
-from wicnews.items import Article
 
 BASE = ("Alibaba Group Holding, owner of the South China Morning Post, sent executives to the World Internet "
         "Conference in Wuzhen. \"It's about business,\" one delegate said.\n\nThe event ends on Friday.")

@@ -6,11 +6,22 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import (
+    AMP_PATH,
+    CHINESE_PATH,
+    DIGEST_PATH,
+    SEED_PATH,
+    SEED_TITLE,
+    SITE_DIR,
+    SLIGHTLY_BROKEN_PATH,
+    WIRE_PATH,
+    flat,
+    read_site,
+    seed,
+)
 
-from conftest import (AMP_PATH, CHINESE_PATH, DIGEST_PATH, SEED_PATH, SEED_TITLE, SITE_DIR, SLIGHTLY_BROKEN_PATH,
-                      WIRE_PATH, flat, read_site, seed)
-from wicnews.errors import PageError
 from wicnews.dates import guess_timezone, parse_datetime, published_time
+from wicnews.errors import PageError
 from wicnews.extract import decode_html, detect_language, extract_article, split_names
 
 BASE = "http://127.0.0.1:8000"

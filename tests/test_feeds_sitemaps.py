@@ -6,8 +6,8 @@ import gzip
 from datetime import datetime, timezone
 
 import pytest
-
 from conftest import CHINESE_PATH, DIGEST_PATH, SEED_PATH, SITE_DIR, UNRELATED_PATH, WIRE_PATH, read_site
+
 from wicnews.errors import PageError
 from wicnews.feeds import parse_feed
 from wicnews.sitemaps import parse_sitemap

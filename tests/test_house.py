@@ -82,6 +82,7 @@ def test_no_import_cycle_between_project_modules():
             visit(node)
 
 
+@pytest.mark.e2e  # fresh interpreters
 def test_read_commands_import_no_crawler_or_extractor(tmp_path):
     url = f"sqlite:///{tmp_path / 'w.db'}"
     subprocess.run([sys.executable, "-c", "import sys; from wicnews.db.engine import open_database; "
@@ -93,6 +94,7 @@ def test_read_commands_import_no_crawler_or_extractor(tmp_path):
     assert result.stdout.strip().splitlines()[-1] == "[0, 0] []", result.stdout + result.stderr
 
 
+@pytest.mark.e2e  # a fresh interpreter
 def test_only_wicnews_is_importable_outside_the_checkout(tmp_path):
     code = ("import importlib.util as u; print([n for n in ('wicnews', 'wicnews.pipelines', 'wicnews.schedules', "
             "'pipelines', 'schedules') if u.find_spec(n)])")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from wicnews.items import Article
 from wicnews.pipelines.normalise import NormalisePipeline, clean_text
 from wicnews.urls import canonicalize_url, choose_canonical
-from wicnews.items import Article
 
 ARTICLE = "https://www.scmp.com/news/china/science/article/3199102/world-internet-conference"
 AMP = "https://www.scmp.com/amp/news/china/science/article/3199102/world-internet-conference"

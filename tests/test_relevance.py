@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from conftest import UNRELATED_PATH, read_site
 from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 
-from conftest import UNRELATED_PATH, read_site
-from wicnews.pipelines.relevance import RelevancePipeline, judge
 from wicnews.extract import extract_article
 from wicnews.items import Article
+from wicnews.pipelines.relevance import RelevancePipeline, judge
 
 WIC_NUTRITION = ("Families enrolled in WIC can now buy more fruit and vegetables. The Special Supplemental "
                  "Nutrition Program for Women, Infants, and Children serves about 6 million people.")

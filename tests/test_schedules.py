@@ -201,7 +201,8 @@ def test_a_crawl_past_its_timeout_is_stopped_and_records_its_run(held_site, tmp_
 def test_a_crawl_stopped_during_start_up_exits_124_and_records_its_run(tmp_path, sqlite_url, monkeypatch):
     from sqlalchemy.orm import Session
 
-    from wicnews import db
+    from wicnews.db import engine as db
+    from wicnews.db import runs as db_runs
 
     monkeypatch.setenv("WICNEWS_HOME", str(tmp_path))
     db.open_database(sqlite_url).dispose()
@@ -211,7 +212,7 @@ def test_a_crawl_stopped_during_start_up_exits_124_and_records_its_run(tmp_path,
     engine = db.open_database(sqlite_url)
     try:
         with Session(engine) as s:
-            [run] = db.list_runs(s)
+            [run] = db_runs.list_runs(s)
             assert run.status == "shutdown" and run.finished_at is not None
     finally:
         engine.dispose()

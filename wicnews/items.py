@@ -25,6 +25,7 @@ class Article:
     # set by the pipelines
     relevant: bool | None = None
     matched_terms: list[str] = field(default_factory=list)
+    relevance: dict | None = None
     url_key: str | None = None
     text_key: str | None = None
     bands: list[str] = field(default_factory=list)

@@ -6,8 +6,18 @@ from __future__ import annotations
 import sys
 
 import pytest
+from conftest import (
+    CHINESE_PATH,
+    DIGEST_PATH,
+    MIRROR_PATH,
+    REPO,
+    SEED_PATH,
+    SITE_DIR,
+    UNRELATED_PATH,
+    WIRE_PATH,
+    read_site,
+)
 
-from conftest import CHINESE_PATH, DIGEST_PATH, MIRROR_PATH, REPO, SEED_PATH, SITE_DIR, UNRELATED_PATH, WIRE_PATH, read_site
 from wicnews.extract import extract_article
 from wicnews.relevance import judge
 

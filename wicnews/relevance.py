@@ -94,14 +94,11 @@ def normalise(text: str | None) -> str:
 def lead_end(text: str, topic: Topic) -> int:
     """Offset where the lead ends: after ``lead_paragraphs`` non-empty paragraphs, at most
     ``lead_chars`` characters."""
-    end, seen = len(text), 0
-    for m in re.finditer(r"[^\n]*\S[^\n]*", text):
-        seen += 1
+    end = len(text) if topic.lead_paragraphs else 0
+    for seen, m in enumerate(re.finditer(r"[^\n]*\S[^\n]*", text), start=1):
         if seen == topic.lead_paragraphs:
             end = m.end()
             break
-    if topic.lead_paragraphs == 0:
-        end = 0
     return min(end, topic.lead_chars)
 
 
@@ -130,14 +127,24 @@ class _Hit:
     points: float = 0.0
 
 
-def _weak_verdict(label: str, window: str, doc: str, topic: Topic) -> str | None:
-    """Why a weak match in ``window`` does not count, or None when it counts."""
+def _fires(pattern, unless, region: str) -> bool:
+    return bool(pattern.search(region)) and not (unless and unless.search(region))
+
+
+def _weak_verdict(label: str, window: str, doc: str, topic: Topic, memo: dict) -> str | None:
+    """Why a weak match in ``window`` does not count, or None when it counts. ``memo`` keeps
+    the document-scope rules' outcomes for the article being judged."""
     c = topic.compiled
-    for rule, pattern, unless in c.negatives:
+    for i, (rule, pattern, unless) in enumerate(c.negatives):
         if rule.cancels and label not in rule.cancels:
             continue
-        region = doc if rule.scope == "document" else window
-        if pattern.search(region) and not (unless and unless.search(region)):
+        if rule.scope == "document":
+            if i not in memo:
+                memo[i] = _fires(pattern, unless, doc)
+            fired = memo[i]
+        else:
+            fired = _fires(pattern, unless, window)
+        if fired:
             return f"negative rule: {rule.name}"
     other = c.others[label]
     if not ((c.context and c.context.search(window)) or (other and other.search(window))):
@@ -149,7 +156,7 @@ def _hits(title: str, text: str, topic: Topic) -> list[_Hit]:
     cut, w = lead_end(text, topic), topic.context_window
     breaks = [m.start() for m in re.finditer("\n", text)]
     doc = f"{title}\n{text}"
-    hits = []
+    hits, memo = [], {}
     for order, (term, pattern) in enumerate(topic.compiled.terms):
         for name, s in (("title", title), ("text", text)):
             for m in pattern.finditer(s):
@@ -162,7 +169,7 @@ def _hits(title: str, text: str, topic: Topic) -> list[_Hit]:
                     window = text[max(0, m.start() - w):m.end() + w]
                 hit = _Hit(term.label, term.kind, order, fld, spot, m.start(), _snippet(s, m.start(), m.end()))
                 if term.kind == "weak":
-                    hit.reason = _weak_verdict(term.label, window, doc, topic)
+                    hit.reason = _weak_verdict(term.label, window, doc, topic, memo)
                     hit.counted = hit.reason is None
                 hits.append(hit)
     return hits

@@ -37,8 +37,7 @@ class RelevancePipeline:
         adapter = ItemAdapter(item)
         verdict = judge_article(adapter.get("title"), adapter.get("text"), self.topic)
         adapter["relevant"], adapter["matched_terms"] = verdict.relevant, verdict.matched_terms
-        if "relevance" in adapter.field_names():
-            adapter["relevance"] = verdict.to_json()
+        adapter["relevance_level"], adapter["relevance"] = verdict.level, verdict.to_json()
         if self.stats is not None and not verdict.relevant:
             self.stats.inc_value("wicnews/not_relevant")
             if verdict.level == "mention":

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import ClassVar
 
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -42,8 +43,13 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# JSON values: jsonb on PostgreSQL (indexable, comparable); text written as is, Chinese
+# included, never as \u escapes (see ``wicnews.db.engine.make_engine``'s serializer).
+JsonValue = JSON().with_variant(JSONB(), "postgresql")
+
+
 class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict] = {datetime: UTCDateTime(), dict: JSON(), list: JSON()}
+    type_annotation_map: ClassVar[dict] = {datetime: UTCDateTime(), dict: JsonValue, list: JsonValue}
 
 
 class Run(Base):
@@ -81,7 +87,8 @@ class Article(Base):
     the JSON of ``wicnews new`` and ``wicnews extract`` derive from it (``PAGE_FIELDS``)."""
 
     __tablename__ = "articles"
-    __table_args__ = (Index("ix_articles_relevant_first_seen", "relevant", "first_seen_at"),)
+    __table_args__ = (Index("ix_articles_relevant_first_seen", "relevant", "first_seen_at"),
+                      Index("ix_articles_level_first_seen", "relevance_level", "first_seen_at"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     url: Mapped[str] = mapped_column(Text, info=page("url"))
@@ -97,8 +104,11 @@ class Article(Base):
     image: Mapped[str | None] = mapped_column(Text, info=page("value"))
     tags: Mapped[list] = mapped_column(default=list, info=page("lines"))
     text: Mapped[str] = mapped_column(Text, info=page("text"))
-    relevant: Mapped[bool] = mapped_column(Boolean, info=page("value"))
+    relevant: Mapped[bool] = mapped_column(Boolean, info=page("value"))  # relevance_level == "coverage"
     matched_terms: Mapped[list] = mapped_column(default=list, info=page("value"))
+    # coverage (about the topic), mention (names it in passing) or none; see wicnews.relevance
+    relevance_level: Mapped[str] = mapped_column(String(16), default="none", info=page("value"))
+    relevance: Mapped[dict | None] = mapped_column(info=page("value"))  # {score, level, explanation, entities}
     source: Mapped[str] = mapped_column(Text, info=page("value"))
     first_seen_at: Mapped[datetime] = mapped_column(index=True)
     run_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("runs.id", ondelete="SET NULL"))
@@ -141,3 +151,14 @@ class ArticleUrl(Base):
     source: Mapped[str] = mapped_column(Text)
     first_seen_at: Mapped[datetime]
     run_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("runs.id", ondelete="SET NULL"))
+
+
+class ArticleEntity(Base):
+    """An organisation or person an article names (from the topic profile's gazetteer)."""
+
+    __tablename__ = "article_entities"
+
+    article_id: Mapped[int] = mapped_column(BigId, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # org or person
+    mentions: Mapped[int] = mapped_column(Integer, default=1)

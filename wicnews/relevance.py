@@ -156,11 +156,13 @@ def _hits(title: str, text: str, topic: Topic) -> list[_Hit]:
     cut, w = lead_end(text, topic), topic.context_window
     breaks = [m.start() for m in re.finditer("\n", text)]
     doc = f"{title}\n{text}"
-    hits, memo = [], {}
+    hits: list[_Hit] = []
+    memo: dict = {}
     for order, (term, pattern) in enumerate(topic.compiled.terms):
         for name, s in (("title", title), ("text", text)):
             for m in pattern.finditer(s):
                 if name == "title":
+                    spot: tuple
                     fld, spot, window = "title", ("title",), f"{title}\n{text[:max(cut, w)]}"
                 elif m.start() < cut:
                     fld, spot, window = "lead", ("lead",), text[max(0, m.start() - w):m.end() + w]

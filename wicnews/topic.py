@@ -104,7 +104,7 @@ def _variant_map(variants: tuple[str, ...]) -> dict[str, str]:
 def alias_regex(alias: str, variants: dict[str, str]) -> str:
     """The regex of one literal alias: whitespace runs match any whitespace, script variants
     match either form, Latin ends get word boundaries (a CJK neighbour is a boundary)."""
-    parts = []
+    parts: list[str] = []
     for char in alias.strip():
         if char.isspace():
             if not parts or parts[-1] != r"\s+":
@@ -132,8 +132,11 @@ class Compiled:
 
     def __init__(self, topic: Topic):
         v = _variant_map(topic.variants)
-        self.terms = [(t, _union(t.aliases, t.regex, v, t.case_sensitive)) for t in topic.terms]
-        self.entities = [(e, _union(e.aliases, e.regex, v, e.case_sensitive)) for e in topic.entities]
+        # a term or entity without any alias or regex matches nothing: it is left out
+        self.terms: list[tuple[Term, re.Pattern]] = [
+            (t, p) for t in topic.terms if (p := _union(t.aliases, t.regex, v, t.case_sensitive)) is not None]
+        self.entities: list[tuple[Entity, re.Pattern]] = [
+            (e, p) for e in topic.entities if (p := _union(e.aliases, e.regex, v, e.case_sensitive)) is not None]
         self.negatives = [(n, _union(n.aliases, n.regex, v), _union(n.unless, (), v)) for n in topic.negatives]
         self.context = _union(topic.context, topic.context_regex, v)
         # each term's own pattern must not be its own context: the other terms' patterns are

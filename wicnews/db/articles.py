@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, inspect, or_, select, update
+from sqlalchemy import delete, func, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from wicnews.models import PAGE_FIELDS, Article, ArticleBand, ArticleUrl
+from wicnews.models import PAGE_FIELDS, Article, ArticleBand, ArticleEntity, ArticleUrl
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,14 @@ def _promote_original(session: Session, article_id: int, values: dict, same_url:
             return result.rowcount == 1
     except IntegrityError:
         return False
+
+
+def set_entities(session: Session, article_id: int, entities: Iterable[dict]) -> None:
+    """The article's entities (``{"name", "kind", "count"}`` from its relevance verdict), replacing any before."""
+    session.execute(delete(ArticleEntity).where(ArticleEntity.article_id == article_id))
+    rows = {e["name"][:200]: {"article_id": article_id, "name": e["name"][:200], "kind": e.get("kind") or "org",
+                              "mentions": int(e.get("count") or 1)} for e in entities if e.get("name")}
+    _insert_many_ignore(session, ArticleEntity, list(rows.values()))
 
 
 def _add_bands(session: Session, article_id: int, bands) -> None:
@@ -168,6 +176,7 @@ def store_article(session: Session, values: dict, other_urls: dict[str, str], ba
     promoted = outcome != "new" and _promote_original(session, article_id, values, same_url=same_url)
     if outcome == "new" or promoted:
         _add_bands(session, article_id, bands)
+        set_entities(session, article_id, (values.get("relevance") or {}).get("entities") or [])
     _insert_many_ignore(session, ArticleUrl, [url_row(article_id, url, key) for key, url in
                                               {values["url_key"]: values["canonical_url"], **other_urls}.items()])
     if other_urls:  # URLs named earlier (as a copy's canonical) and downloaded now

@@ -6,6 +6,7 @@ engine is created at import time.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -83,6 +84,10 @@ def _sqlite_begin(conn) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _json_dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
 def make_engine(url: str | None, read_only: bool = False) -> Engine:
     """An engine for ``url`` (see ``resolve_url``): SQLite in WAL mode with a busy timeout,
     PostgreSQL through psycopg 3 with a connect timeout (``read_only``: in read-only
@@ -91,7 +96,8 @@ def make_engine(url: str | None, read_only: bool = False) -> Engine:
     backend = make_url(url).get_backend_name()
     if backend not in ("sqlite", "postgresql"):
         raise DatabaseError(f"cannot use database {safe_url(url)}: wicnews stores into SQLite or PostgreSQL")
-    kwargs: dict = {"future": True}
+    # JSON written as is: Chinese stays Chinese in the database, so SQL on it works
+    kwargs: dict = {"future": True, "json_serializer": _json_dumps}
     if backend == "sqlite":
         database = make_url(url).database
         if database and database != ":memory:":
@@ -156,11 +162,21 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Run the Alembic migrations up to ``revision``."""
+    """Run the Alembic migrations up to ``revision``. On SQLite, foreign keys are off while
+    they run: a batch ALTER copies a table and drops the old one, which must not cascade to
+    the rows that refer to it."""
     from alembic import command
 
-    with engine.begin() as conn:
-        command.upgrade(_alembic_config(conn), revision)
+    with engine.connect() as conn:
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:  # outside any transaction, or SQLite ignores it
+            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with conn.begin():
+                command.upgrade(_alembic_config(conn), revision)
+        finally:
+            if sqlite:
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
 
 
 _LOCK_KEY = 0x7769636E657773  # "wicnews": the PostgreSQL advisory lock of schema changes

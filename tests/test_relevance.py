@@ -8,12 +8,12 @@ import pytest
 from conftest import UNRELATED_PATH, read_site
 from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
-from wicnews.pipelines import relevance as pipeline_module
-from wicnews.pipelines.relevance import RelevancePipeline
 
 from wicnews.errors import ConfigError
 from wicnews.extract import extract_article
 from wicnews.items import Article
+from wicnews.pipelines import relevance as pipeline_module
+from wicnews.pipelines.relevance import RelevancePipeline
 from wicnews.relevance import find_entities, judge
 from wicnews.topic import DEFAULT_FILE, load_topic, parse_topic
 

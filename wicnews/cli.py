@@ -19,11 +19,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from wicnews.commands import EXIT_DATABASE, EXIT_USAGE, crawl, database, demo, extract, new, schedule
+from wicnews.commands import EXIT_DATABASE, EXIT_USAGE, crawl, database, demo, extract, new, relevance, schedule
 from wicnews.errors import ConfigError, DatabaseError
 
 # In the order `wicnews --help` lists them.
-COMMANDS = (crawl, new, extract, demo, schedule, database)
+COMMANDS = (crawl, new, relevance, extract, demo, schedule, database)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -16,6 +16,9 @@ NEWSPIDER_MODULE = "wicnews.spiders"
 WICNEWS_DATABASE_URL = ""
 # Sources file (TOML); empty means the bundled wicnews/sources.toml.
 WICNEWS_SOURCES = ""
+# Topic profile (TOML) that decides what is coverage, a mention or neither; empty means the
+# bundled wicnews/topics/wic.toml (the World Internet Conference, English and Chinese).
+WICNEWS_TOPIC = ""
 # Run Alembic migrations automatically when the database has no schema yet.
 WICNEWS_AUTO_UPGRADE = True
 # Do not download article URLs that are already stored (as article or alias URL).

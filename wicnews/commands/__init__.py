@@ -31,6 +31,8 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sitemap", action="append", default=[], metavar="URL",
                         help="crawl this (news) sitemap (repeatable)")
     parser.add_argument("--page", action="append", default=[], metavar="URL", help="crawl this listing page (repeatable)")
+    parser.add_argument("--topic", metavar="FILE",
+                        help="topic profile (TOML) that decides coverage; default: the bundled WIC one")
     parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                         help="override a Scrapy or WICNEWS_* setting")
     add_db_option(parser)

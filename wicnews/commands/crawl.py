@@ -17,7 +17,7 @@ def run(args) -> int:
     from wicnews.config import build_settings
     from wicnews.crawl import crawl_sources, run_crawl
 
-    settings = build_settings(args.db, args.set, WICNEWS_SOURCES=args.sources)
+    settings = build_settings(args.db, args.set, WICNEWS_SOURCES=args.sources, WICNEWS_TOPIC=args.topic)
     result = run_crawl(settings, crawl_sources(settings, args.feed, args.sitemap, args.page))
     return report(result)
 

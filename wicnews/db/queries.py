@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -9,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from wicnews.models import PUBLIC_FIELDS, Article, ArticleUrl, Run
+from wicnews.models import PUBLIC_FIELDS, Article, ArticleEntity, ArticleUrl, Run
 
 
 def _plain(value: Any) -> Any:
@@ -26,14 +27,23 @@ def run_dict(run: Run) -> dict:
     return {column.key: _plain(getattr(run, column.key)) for column in Run.__table__.columns}
 
 
-def new_articles(session: Session, since: datetime | None, include_all: bool = False, limit: int | None = None) -> list[Article]:
-    """Articles first seen since ``since`` (relevant ones unless ``include_all``), newest
-    publication first (first-seen time where the date is unknown)."""
+# Relevance levels, from the strongest: see wicnews.relevance.
+LEVELS = ("coverage", "mention", "none")
+
+
+def new_articles(session: Session, since: datetime | None, include_all: bool = False, limit: int | None = None, *,
+                 levels: Collection[str] = ("coverage",), entity: str | None = None) -> list[Article]:
+    """Articles first seen since ``since`` at one of ``levels`` (every level with
+    ``include_all``), naming ``entity`` when given; newest publication first (first-seen
+    time where the date is unknown)."""
     stmt = select(Article)
     if since is not None:
         stmt = stmt.where(Article.first_seen_at >= since)
-    if not include_all:
-        stmt = stmt.where(Article.relevant.is_(True))
+    if not include_all and set(levels) != set(LEVELS):
+        stmt = stmt.where(Article.relevance_level.in_(list(levels)))
+    if entity:
+        named = select(ArticleEntity.article_id).where(func.lower(ArticleEntity.name) == entity.lower())
+        stmt = stmt.where(Article.id.in_(named))
     newest = func.coalesce(Article.published_at, Article.first_seen_at)
     stmt = stmt.order_by(newest.desc(), Article.id.desc())
     if limit:
@@ -56,12 +66,11 @@ def other_urls(session: Session, article_ids: list[int]) -> dict[int, list[str]]
     return result
 
 
-
-
-def coverage(engine: Engine, since: datetime | None, include_all: bool = False, limit: int | None = None) -> list[dict]:
+def coverage(engine: Engine, since: datetime | None, include_all: bool = False, limit: int | None = None, *,
+             levels: Collection[str] = ("coverage",), entity: str | None = None) -> list[dict]:
     """``wicnews new``: the articles first seen since ``since``, as ``article_dict``s."""
     with Session(engine) as session:
-        articles = new_articles(session, since, include_all, limit)
+        articles = new_articles(session, since, include_all, limit, levels=levels, entity=entity)
         copies = other_urls(session, [a.id for a in articles])
         return [article_dict(a, copies[a.id]) for a in articles]
 
@@ -70,3 +79,20 @@ def recent_runs(engine: Engine, limit: int = 20) -> list[dict]:
     """``wicnews runs``: the newest runs first, as ``run_dict``s."""
     with Session(engine) as session:
         return [run_dict(r) for r in session.scalars(select(Run).order_by(Run.id.desc()).limit(limit))]
+
+
+def find_article(session: Session, ref: str) -> Article | None:
+    """The article a user names: its id (``42`` or ``#42``), or any URL it was found under."""
+    from wicnews.urls import url_key
+
+    ref = ref.strip()
+    if ref.lstrip("#").isdigit():
+        return session.get(Article, int(ref.lstrip("#")))
+    try:
+        key = url_key(ref)
+    except ValueError:
+        return None
+    found = session.scalar(select(ArticleUrl.article_id).where(ArticleUrl.url_key == key))
+    if found is None:
+        found = session.scalar(select(Article.id).where(Article.url_key == key))
+    return session.get(Article, found) if found is not None else None

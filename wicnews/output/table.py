@@ -33,13 +33,44 @@ def articles(rows: list[dict], out: TextIO) -> None:
     print(f"{'ID':<6} {'PUBLISHED (UTC)':<16}  {'LNG':<3} {fit('SITE', 26)}  TITLE / URL / MATCHED TERMS", file=out)
     for row in rows:
         published = (row["published_at"] or "")[:16].replace("T", " ") or "date unknown    "
-        flag = "" if row["relevant"] else "  [not relevant]"
+        level = row.get("relevance_level") or ("coverage" if row["relevant"] else "none")
+        flag = {"coverage": "", "mention": "  [mention]"}.get(level, "  [not relevant]")
         print(f"#{row['id']:<5} {published}  {row['language'] or '--':<3} {fit(row['site_name'], 26)}  "
               f"{fit(row['title'], 90).rstrip()}{flag}", file=out)
-        terms = ", ".join(row["matched_terms"])
         others = len(row["also_at"])
         copies = f"  (+{others} other URL{'s' if others != 1 else ''})" if others else ""
-        print(f"       {row['canonical_url']}{copies}" + (f"\n       matched: {terms}" if terms else ""), file=out)
+        print(f"       {row['canonical_url']}{copies}", file=out)
+        why = relevance_summary(row.get("relevance")) or ", ".join(row["matched_terms"])
+        if why:
+            print(f"       {level} · {why}", file=out)
+
+
+def relevance_summary(verdict: dict | None) -> str:
+    """``score 7.5: World Internet Conference ×3 (title, lead), Wuzhen ×1 (body)``."""
+    if not verdict:
+        return ""
+    counted: dict[str, tuple[int, list[str]]] = {}
+    for match in verdict.get("explanation", []):
+        if match.get("counted"):
+            count, fields = counted.get(match["term"], (0, []))
+            counted[match["term"]] = (count + match.get("count", 1), [*fields, match["field"]])
+    terms = ", ".join(f"{term} ×{count} ({', '.join(dict.fromkeys(fields))})" for term, (count, fields) in counted.items())
+    return f"score {verdict.get('score', 0):g}" + (f": {terms}" if terms else "")
+
+
+def explain_lines(verdict: dict) -> list[str]:
+    """What ``wicnews explain`` prints: the verdict, then each match (counted or not, and why)."""
+    lines = [f"    {verdict.get('level', 'none')} (score {verdict.get('score', 0):g})"]
+    for match in verdict.get("explanation", []):
+        mark = f"+{match.get('points', 0):g}" if match.get("counted") else f"not counted: {match.get('reason', '')}"
+        lines.append(f"    - {match['term']} in the {match['field']}, {match.get('count', 1)}× [{mark}]: "
+                     f"“{match.get('snippet', '')}”")
+    if not verdict.get("explanation"):
+        lines.append("    - no term of the topic profile appears")
+    entities = ", ".join(f"{e['name']} ×{e.get('count', 1)}" for e in verdict.get("entities", []))
+    if entities:
+        lines.append(f"    entities: {entities}")
+    return lines
 
 
 def run_line(run: dict) -> str:

@@ -164,7 +164,7 @@ def test_topic_mistakes_are_one_line_config_errors(tmp_path, toml, message):
 
 
 def test_missing_topic_file(tmp_path):
-    with pytest.raises(ConfigError, match=r"nope\.toml: cannot read topic file"):
+    with pytest.raises(ConfigError, match=r"cannot read topic file .*nope\.toml"):
         load_topic(tmp_path / "nope.toml")
 
 

@@ -17,6 +17,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wicnews.errors import ConfigError
@@ -72,6 +73,17 @@ def parse_since(value: str | None, now: datetime | None = None) -> datetime | No
     except ValueError:
         raise ConfigError(f"--since: expected an ISO 8601 date/time or a span like 24h or 7d, got {value!r}") from None
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def read_config_file(path: Path, what: str) -> str:
+    """The UTF-8 text of a configuration file (sources, topic, schedules); one-line
+    ``ConfigError`` when it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
 
 
 def _suggest(name: str, known: Iterable[str]) -> str:

@@ -127,13 +127,9 @@ def parse_sources(text: str, filename: str = "<sources>") -> list[Source]:
 def load_sources(path: str | Path | None = None) -> list[Source]:
     """Enabled sources of a sources file (the bundled default when ``path`` is empty)."""
     path = Path(path) if path else DEFAULT_FILE
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read sources file {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text") from None
-    return [s for s in parse_sources(text, str(path)) if s.enabled]
+    from wicnews.config import read_config_file
+
+    return [s for s in parse_sources(read_config_file(path, "sources file"), str(path)) if s.enabled]
 
 
 def adhoc_sources(feeds=(), sitemaps=(), pages=()) -> list[Source]:

@@ -306,13 +306,9 @@ def _default() -> Topic:
 
 
 def _read(path: Path) -> Topic:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read topic file: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text") from None
-    return parse_topic(text, str(path))
+    from wicnews.config import read_config_file
+
+    return parse_topic(read_config_file(path, "topic file"), str(path))
 
 
 def load_topic(path: str | Path | None = None) -> Topic:

@@ -61,7 +61,7 @@ def _promote_original(session: Session, article_id: int, values: dict, same_url:
     (``same_url``), or when the same text arrives under another canonical URL with an
     earlier publication time. One conditional UPDATE, so concurrent writers cannot undo
     each other; the id, first-seen time and run stay."""
-    new = {k: values[k] for k in PAGE_FIELDS}
+    new = {k: values[k] for k in PAGE_FIELDS if k in values}
     if same_url:
         if values["url"] != values["canonical_url"]:
             return False
@@ -203,7 +203,7 @@ def _upgrade_stub(session: Session, values: dict, other_urls: dict[str, str]) ->
                                   .order_by(Article.id).limit(1)).scalar_one_or_none()
     if stub_id is None:
         return None
-    new = {k: values[k] for k in PAGE_FIELDS} | {"text_status": "full"}
+    new = {k: values[k] for k in PAGE_FIELDS if k in values} | {"text_status": "full"}
     try:
         with session.begin_nested():
             result: Any = session.execute(update(Article).where(Article.id == stub_id, Article.text_status == "stub")

@@ -34,7 +34,8 @@ HOURS = (6, 10, 14, 20)
 DEAD_TITLE = "Wuzhen Summit opens with a call for AI governance rules"
 DEAD_OUTLET = "Zhejiang Daily"
 
-SEED_PATH = "/scmp/news/china/science/article/3199102/world-internet-conference-tilts-towards-business-tech-tycoons-stay-away-wuzhen.html"
+SEED_PATH = ("/scmp/news/china/science/article/3199102/"
+             "world-internet-conference-tilts-towards-business-tech-tycoons-stay-away-wuzhen.html")
 TARGETS = {
     "http-redirect": SEED_PATH,
     "meta": "/zj/2022/11/09/wic2022-opening.html",
@@ -58,9 +59,12 @@ def corpus() -> list[dict]:
     return items
 
 
-VOCABULARY = ("delegates platforms governance broadband factories students regulators engineers cloud data "
-              "security farmers villages exports models chips rules forums ministers investors startups "
-              "satellites networks courts schools hospitals logistics payments cities rivers canals").split()
+VOCABULARY = (
+    "delegates", "platforms", "governance", "broadband", "factories", "students", "regulators", "engineers",
+    "cloud", "data", "security", "farmers", "villages", "exports", "models", "chips", "rules", "forums",
+    "ministers", "investors", "startups", "satellites", "networks", "courts", "schools", "hospitals",
+    "logistics", "payments", "cities", "rivers", "canals",
+)
 
 
 def article_page(title: str, n: int, site: str = "Loopback Herald") -> bytes:
@@ -91,10 +95,10 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self):  # noqa: C901 - one branch per route
+    def do_GET(self):
         parts = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-        path, base, site = parts.path, self.server.base, self.server.site
+        path, site = parts.path, self.server.site
         if path == "/__calls":
             return self.send(200, json.dumps(self.server.calls).encode(), "application/json")
         if path == "/__reset":

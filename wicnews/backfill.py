@@ -91,11 +91,14 @@ def subtract(window: Interval, done: list[Interval]) -> list[Interval]:
 
 
 def pending_slices(window: Interval, done: list[Interval], step: timedelta = DAY) -> list[Interval]:
-    """The slices still to walk: the uncovered parts of ``window``, cut at most ``step`` long."""
+    """The slices still to walk: the uncovered parts of ``window``, cut at the multiples of
+    ``step`` (UTC midnights for a day), so that every run cuts the same slices."""
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
     slices = []
     for start, end in subtract(window, done):
         while start < end:
-            slices.append((start, min(start + step, end)))
+            boundary = start - (start - epoch) % step + step
+            slices.append((start, min(boundary, end)))
             start = slices[-1][1]
     return slices
 

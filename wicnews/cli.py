@@ -21,8 +21,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from wicnews.commands import (EXIT_DATABASE, EXIT_USAGE, backfill, crawl, database, demo, extract, new, schedule,
-                              sources_check)
+from wicnews.commands import EXIT_DATABASE, EXIT_USAGE, backfill, crawl, database, demo, extract, new, schedule, sources_check
 from wicnews.errors import ConfigError, DatabaseError
 
 # In the order `wicnews --help` lists them.

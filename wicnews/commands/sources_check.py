@@ -18,6 +18,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from pathlib import Path
+
     from wicnews.config import build_settings
     from wicnews.errors import ConfigError
     from wicnews.sourcecheck import check_sources, report_lines
@@ -26,7 +28,7 @@ def run(args) -> int:
     settings = build_settings(None, ["LOG_LEVEL=WARNING", *args.set], WICNEWS_SOURCES=args.sources)
     path = settings.get("WICNEWS_SOURCES") or DEFAULT_FILE
     try:
-        text = open(path, encoding="utf-8").read()
+        text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read sources file {path}: {exc.strerror or exc}") from None
     sources = [s for s in parse_sources(text, str(path)) if s.enabled or args.all]

@@ -79,7 +79,7 @@ class DiscoveryMixin:
                 yield self._window_request(source, start, end)
             return
         if source.kind == "google_news":
-            yield self._api_request(source, source.url, self.parse_topic_feed)  # type: ignore[attr-defined]
+            yield self._api_request(source, source.url, self.parse_topic_feed)
         else:
             end = datetime.now(UTC).replace(microsecond=0)
             start = end - timedelta(hours=self.crawler.settings.getint("WICNEWS_GDELT_HOURS"))
@@ -166,7 +166,8 @@ class DiscoveryMixin:
     def _slice_done(self, key) -> None:
         state = self._slices.pop(key)
         if self.backfill is not None:
-            self.backfill.slice_done(*key, results=state["results"])
+            name, start, end = key
+            self.backfill.slice_done(name, start, end, results=state["results"])
         self.crawler.stats.inc_value("wicnews/backfill/slices_done")
 
     # --- the articles of a topic source ---------------------------------------------------
@@ -190,14 +191,14 @@ class DiscoveryMixin:
             target = redirect_target(response.text, response.url)
             if target:
                 self.crawler.stats.inc_value("wicnews/redirects_resolved")
-                meta = {k: v for k, v in response.request.meta.items() if k in ("wicnews_article", "wicnews_slice")}
+                meta = {k: v for k, v in response.meta.items() if k in ("wicnews_article", "wicnews_slice")}
                 return scrapy.Request(target, callback=self.parse_aggregated, errback=self._aggregated_failed,
                                       dont_filter=True, meta=meta,
                                       cb_kwargs={"source": source, "hint": hint, "link": link, "hops": hops + 1})
         via = (link,) if hops else ()
         stub = self.stub(source, hint, link, response.url if not at_aggregator else None)
         result = self.parse_article(response, source, hint, via=via, fallback=stub)  # type: ignore[attr-defined]
-        self._article_finished(response.request.meta)
+        self._article_finished(response.meta)
         return result
 
     def _aggregated_failed(self, failure):

@@ -29,8 +29,8 @@ from wicnews.extract import extract_article
 from wicnews.failures import classify
 from wicnews.feeds import Entry, parse_feed
 from wicnews.sitemaps import parse_sitemap
-from wicnews.spiders.discovery import DiscoveryMixin
 from wicnews.sources import Source, adhoc_sources, load_sources
+from wicnews.spiders.discovery import DiscoveryMixin
 from wicnews.urls import (
     canonicalize_url,
     choose_canonical,

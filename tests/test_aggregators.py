@@ -118,7 +118,6 @@ def test_summit_window_from_the_schedules_file():
 
 def _values(url: str, **extra) -> dict:
     from pipelines.dedupe import stub_text_key, text_key, title_key
-
     from wicnews.models import utcnow
     from wicnews.urls import url_key
 

@@ -46,6 +46,18 @@ def text_key(text: str) -> str:
     return hashlib.sha256(normalise_for_key(text).encode("utf-8")).hexdigest()
 
 
+def title_key(title: str | None) -> str | None:
+    """Key of a normalised title (as ``normalise_for_key`` sees it), by which a full article
+    finds the stub of the same story; None for titles too short to name a story."""
+    words = normalise_for_key(title or "")
+    return hashlib.sha256(words.encode("utf-8")).hexdigest() if len(words) >= 8 else None
+
+
+def stub_text_key(url_key_value: str) -> str:
+    """The text key of a stub (it has no text): unique per URL, never equal to a text's."""
+    return hashlib.sha256(f"stub\x00{url_key_value}".encode()).hexdigest()
+
+
 def shingles(text: str) -> set[int]:
     """64-bit hashes of the text's 4-token shingles; a token is a word, or one Chinese
     character (Chinese is not written with spaces)."""
@@ -103,6 +115,11 @@ class DedupePipeline:
     def process_item(self, item):
         adapter = ItemAdapter(item)
         adapter["url_key"] = url_key(adapter["canonical_url"])
+        adapter["title_key"] = title_key(adapter.get("title"))
+        if adapter.get("text_status") == "stub":  # no text: keyed by its URL, never near anything
+            adapter["text_key"], adapter["bands"] = stub_text_key(adapter["url_key"]), []
+            return item
+        adapter["text_status"] = "full"
         adapter["text_key"] = text_key(adapter["text"])
         adapter["bands"] = bands(adapter["text"])
         return item

@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from wicnews.crawldb import crawl_engine
-from wicnews.db.articles import StorePolicy, store_article
+from wicnews.db.articles import StorePolicy, store_article, store_stub
 from wicnews.db.engine import reason
 from wicnews.errors import ErrorKind
 from wicnews.models import PAGE_FIELDS, utcnow
@@ -32,7 +32,8 @@ logger = logging.getLogger(__name__)
 def article_row(adapter: ItemAdapter, run_id: int | None) -> dict:
     """The ``articles`` row of a normalised, judged, keyed item."""
     row = {name: adapter.get(name) for name in PAGE_FIELDS}
-    row.update(first_seen_at=utcnow(), run_id=run_id, relevant=bool(row["relevant"]))
+    row.update(first_seen_at=utcnow(), run_id=run_id, relevant=bool(row["relevant"]),
+               text_status=row.get("text_status") or "full")
     return row
 
 
@@ -58,11 +59,15 @@ class StorePipeline:
         row = article_row(adapter, run_id)
         fetched = {canonicalize_url(u) for u in (adapter["url"], adapter.get("requested_url"), *adapter.get("via", ())) if u}
         mine = functools.cache(lambda: shingles(row["text"]))  # only when a candidate turns up
+        urls = {url_key(u): u for u in sorted(fetched)}
         try:
             with Session(self.engine) as session, session.begin():
-                article_id, outcome = store_article(
-                    session, row, {url_key(u): u for u in sorted(fetched)}, bands=adapter.get("bands") or (),
-                    score=lambda text: similarity(mine(), shingles(text)), policy=self.policy)
+                if row["text_status"] == "stub":
+                    article_id, outcome = store_stub(session, row, urls)
+                else:
+                    article_id, outcome = store_article(
+                        session, row, urls, bands=adapter.get("bands") or (),
+                        score=lambda text: similarity(mine(), shingles(text)), policy=self.policy)
         except SQLAlchemyError as exc:
             self._inc(f"wicnews/errors/{ErrorKind.STORE_FAILED}")
             raise DropItem(f"could not store <{adapter['url']}>: {reason(exc)}", log_level="ERROR") from exc
@@ -70,14 +75,21 @@ class StorePipeline:
             self._inc("wicnews/canonical_ignored")
             logger.warning("<%s> names <%s> as canonical, an article with another text: stored under its own URL",
                            adapter["url"], row["canonical_url"])
+        elif outcome == "upgraded":
+            self._inc("wicnews/stubs_upgraded")
+            logger.info("article #%d: stub upgraded to the full article: %s <%s>", article_id, row["title"],
+                        row["canonical_url"])
+            return item
         elif outcome != "new":
             self._inc("wicnews/duplicates")
             if outcome == "near_duplicate":
                 self._inc("wicnews/near_duplicates")
             raise DropItem(f"{outcome.replace('_', '-')} of article #{article_id}: <{adapter['url']}>", log_level="INFO")
         self._inc("wicnews/articles_new")
-        logger.info("stored article #%d%s: %s <%s>", article_id, "" if row["relevant"] else " (not relevant)",
-                    row["title"], row["canonical_url"])
+        if row["text_status"] == "stub":
+            self._inc("wicnews/stubs")
+        logger.info("stored %s #%d%s: %s <%s>", "stub" if row["text_status"] == "stub" else "article", article_id,
+                    "" if row["relevant"] else " (not relevant)", row["title"], row["canonical_url"])
         return item
 
     def _inc(self, key: str) -> None:

@@ -221,7 +221,8 @@ def test_bad_sources_file_names_the_line(wicnews, tmp_path):
                    '[[source]]\nname = "b"\nkind = "rss"\nurl = "http://127.0.0.1:9/b"\n')
     result = wicnews("crawl", "--sources", str(bad))
     assert result.returncode == 2
-    assert result.stderr.strip() == (f"wicnews: {bad}:8: source #2: kind must be one of feed, sitemap, page (got 'rss')")
+    assert result.stderr.strip() == (f"wicnews: {bad}:8: source #2: kind must be one of "
+                                     "feed, sitemap, page, google_news, gdelt (got 'rss')")
 
 
 @pytest.mark.parametrize("command", [["new"], ["runs"], ["crawl", "--feed", "http://127.0.0.1:9/feed"]])

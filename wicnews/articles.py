@@ -37,6 +37,7 @@ def item_from_page(page: Extracted, url: str, source: Source | None = None, hint
         values["authors"] = page.authors or hint.authors
         values["description"] = page.description or hint.summary
         values["language"] = page.language or hint.language
+        values["site_name"] = page.site_name or hint.outlet
         values["published_at"] = best_published(page.published_at, page.published_precision,
                                                  trusted_hint(hint.published_at, hint.published_zone_stated,
                                                               source.timezone if source else None)) or hint.published_at

@@ -8,6 +8,8 @@
     wicnews demo [--db URL] [--keep]
     wicnews db upgrade|current [--db URL]
     wicnews schedule [--file FILE] [--once] [--db URL]
+    wicnews backfill (--from DATE --to DATE | --summit YEAR) [--source NAME] [--sources FILE] [--progress] [--db URL]
+    wicnews sources-check [--sources FILE] [--source NAME]
 
 Exit codes: 0 done (a crawl counts as done even when some URLs failed); 1 every source of
 a crawl failed; 2 a usage or configuration mistake; 3 the database cannot be used.
@@ -19,11 +21,23 @@ from __future__ import annotations
 import argparse
 import sys
 
-from wicnews.commands import EXIT_DATABASE, EXIT_USAGE, crawl, database, demo, extract, new, relevance, schedule
+from wicnews.commands import (
+    EXIT_DATABASE,
+    EXIT_USAGE,
+    backfill,
+    crawl,
+    database,
+    demo,
+    extract,
+    new,
+    relevance,
+    schedule,
+    sources_check,
+)
 from wicnews.errors import ConfigError, DatabaseError
 
 # In the order `wicnews --help` lists them.
-COMMANDS = (crawl, new, relevance, extract, demo, schedule, database)
+COMMANDS = (crawl, new, relevance, extract, demo, schedule, database, backfill, sources_check)
 
 
 class _Parser(argparse.ArgumentParser):

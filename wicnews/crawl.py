@@ -37,10 +37,11 @@ def crawl_sources(settings: Settings, feeds=(), sitemaps=(), pages=()) -> list[S
     return adhoc_sources(feeds, sitemaps, pages) or load_sources(settings.get("WICNEWS_SOURCES"))
 
 
-def run_crawl(settings: Settings, sources: list[Source]) -> CrawlResult:
+def run_crawl(settings: Settings, sources: list[Source], **spider_args) -> CrawlResult:
     """Crawl ``sources`` with ``settings`` (see ``wicnews.config.build_settings``). The
     database is opened (and its schema checked) once, before the crawl, and shared by every
-    component. Raises ``ConfigError`` or ``DatabaseError`` before anything is fetched."""
+    component. ``spider_args`` go to the spider (``backfill=``, see ``wicnews.backfill``).
+    Raises ``ConfigError`` or ``DatabaseError`` before anything is fetched."""
     from scrapy.crawler import CrawlerProcess
 
     from wicnews.crawldb import attach_engine
@@ -54,7 +55,7 @@ def run_crawl(settings: Settings, sources: list[Source]) -> CrawlResult:
         process = CrawlerProcess(settings)
         crawler = process.create_crawler("monitor")
         attach_engine(crawler, engine)
-        process.crawl(crawler, source_list=sources)
+        process.crawl(crawler, source_list=sources, **spider_args)
         process.start()
     finally:
         engine.dispose()

@@ -56,6 +56,7 @@ class ErrorKind(StrEnum):
     SITEMAP_MALFORMED = "sitemap_malformed"
     SITEMAP_TOO_DEEP = "sitemap_too_deep"
     BAD_URL = "bad_url"
+    NO_LINKS = "no_links"           # a warning: a feed, sitemap or listing page gave no article link
     # the store
     STORE_FAILED = "store_failed"
     # skips: decisions, not errors

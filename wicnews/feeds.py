@@ -34,6 +34,7 @@ class Entry:
     authors: list[str] = field(default_factory=list)
     summary: str | None = None
     language: str | None = None
+    outlet: str | None = None            # the publisher's name (a Google News <source>, a GDELT domain)
 
 
 _EMAIL = re.compile(r"\S+@\S+")
@@ -141,5 +142,6 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Feed:
         published, stated = _entry_time(item, "published", "created", "updated")
         entries.append(Entry(url=link, title=item.get("title"), published_at=published, published_zone_stated=stated,
                              updated_at=_entry_time(item, "updated")[0], authors=authors,
-                             summary=_plain(item.get("summary")), language=language))
+                             summary=_plain(item.get("summary")), language=language,
+                             outlet=(item.get("source") or {}).get("title") or None))
     return Feed(entries, _xml_flaw(parsed), bad_links)

@@ -19,6 +19,7 @@ _TRANSIENT: list[tuple[str, str, Any]] = [
     ("via", "list[str]", list),             # pages that led here (an AMP page resolved to its canonical)
     ("url_key", "str | None", None),        # set by the dedupe pipeline
     ("text_key", "str | None", None),
+    ("title_key", "str | None", None),
     ("bands", "list[str]", list),
 ]
 

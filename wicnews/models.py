@@ -12,7 +12,19 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import ClassVar
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -104,6 +116,10 @@ class Article(Base):
     image: Mapped[str | None] = mapped_column(Text, info=page("value"))
     tags: Mapped[list] = mapped_column(default=list, info=page("lines"))
     text: Mapped[str] = mapped_column(Text, info=page("text"))
+    # "full": the page's text; "stub": only a search feed's item (title, outlet, time, link)
+    # was had; the full article upgrades the row in place when it arrives (same id).
+    text_status: Mapped[str] = mapped_column(String(8), default="full", server_default="full", info=page("value"))
+    title_key: Mapped[str | None] = mapped_column(String(64), index=True, info={"internal": True})
     relevant: Mapped[bool] = mapped_column(Boolean, info=page("value"))  # relevance_level == "coverage"
     matched_terms: Mapped[list] = mapped_column(default=list, info=page("value"))
     # coverage (about the topic), mention (names it in passing) or none; see wicnews.relevance
@@ -121,7 +137,7 @@ def _page_columns() -> dict[str, str]:
 # name -> role of every column that comes from the page, in declaration order.
 PAGE_ROLES: dict[str, str] = _page_columns()
 # The columns the store writes from an item, keys included, and that an original takes over.
-PAGE_FIELDS: tuple[str, ...] = (*PAGE_ROLES, "url_key", "text_key")
+PAGE_FIELDS: tuple[str, ...] = (*PAGE_ROLES, "url_key", "text_key", "title_key")
 # The columns shown to users (``wicnews new --format json``): all but the internal keys.
 PUBLIC_FIELDS: tuple[str, ...] = tuple(c.key for c in Article.__table__.columns if not c.info.get("internal"))
 
@@ -162,3 +178,18 @@ class ArticleEntity(Base):
     name: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
     kind: Mapped[str] = mapped_column(String(16))  # org or person
     mentions: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class BackfillSlice(Base):
+    """A time slice of a backfill that was walked to the end through a source: the
+    checkpoint an interrupted ``wicnews backfill`` resumes from (see ``wicnews.backfill``)."""
+
+    __tablename__ = "backfill_slices"
+    __table_args__ = (UniqueConstraint("source", "start", "end", name="uq_backfill_slices_source_start_end"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(Text)
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+    results: Mapped[int] = mapped_column(Integer)  # links the source gave for the slice
+    done_at: Mapped[datetime]

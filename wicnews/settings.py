@@ -37,6 +37,14 @@ WICNEWS_CANONICAL_MIN_SIMILARITY = 0.3
 WICNEWS_MIN_TEXT_CHARS = 200
 # Let public sources lead the crawler to private, loopback or link-local addresses.
 WICNEWS_ALLOW_PRIVATE_ADDRESSES = False
+# Seconds between two calls to a search API (GDELT, Google News search feeds): they share one
+# download slot, one call at a time. GDELT asks for no more than one call every 5 seconds.
+WICNEWS_API_DELAY = 5.0
+# The window a monitoring cycle asks GDELT for: the last this many hours.
+WICNEWS_GDELT_HOURS = 24
+# Results asked of GDELT per call (maxrecords; the API gives at most 250). A backfill slice
+# that comes back with this many is split in two until each slice is under it.
+WICNEWS_GDELT_MAX_RECORDS = 250
 # Share of U+FFFD replacement characters above which a page counts as undecodable.
 WICNEWS_MAX_REPLACEMENT_RATIO = 0.01
 

@@ -9,6 +9,13 @@
     timezone = "Asia/Hong_Kong"    # optional: zone of naive times on its pages
     link_pattern = "/article/\\d+" # page only: regex for the article links to follow
     max_age_days = 7               # optional: skip entries older than this
+
+    [[source]]                     # topic search sources: a query, not a URL
+    name = "google-news-wic-zh"
+    kind = "google_news"           # google_news | gdelt
+    query = "世界互联网大会"
+    language = "zh"                # google_news: the edition (en, zh, ...)
+    api_url = "http://..."         # optional: another endpoint of the same API (tests use loopback)
 """
 
 from __future__ import annotations
@@ -24,9 +31,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from wicnews.errors import ConfigError
 from wicnews.urls import check_url
 
-KINDS = ("feed", "sitemap", "page")
+KINDS = ("feed", "sitemap", "page", "google_news", "gdelt")
+# Kinds configured by a search query; their URL is built from it (wicnews.aggregators).
+TOPIC_KINDS = ("google_news", "gdelt")
 DEFAULT_FILE = Path(__file__).with_name("sources.toml")
-_FIELDS = {"name", "kind", "url", "language", "enabled", "timezone", "link_pattern", "max_age_days"}
+_FIELDS = {"name", "kind", "url", "language", "enabled", "timezone", "link_pattern", "max_age_days", "query", "api_url"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,13 @@ class Source:
     timezone: str | None = None
     link_pattern: str | None = None
     max_age_days: int | None = None
+    query: str | None = None     # topic kinds: the search query
+    api_url: str | None = None   # topic kinds: the API endpoint, when not the public one
+
+    @property
+    def is_topic(self) -> bool:
+        """True for the topic search kinds, whose links lead through an aggregator."""
+        return self.kind in TOPIC_KINDS
 
 
 class _FieldError(ConfigError):
@@ -51,11 +67,17 @@ def _validate(raw: dict) -> Source:
     unknown = sorted(set(raw) - _FIELDS)
     if unknown:
         raise _FieldError(unknown[0], f"unknown field {unknown[0]!r} (fields: {', '.join(sorted(_FIELDS))})")
-    for key in ("name", "kind", "url"):
+    for key in ("name", "kind"):
         if not isinstance(raw.get(key), str) or not raw[key].strip():
             raise _FieldError(key if key in raw else None, f"{key!r} is required and must be a non-empty string")
     if raw["kind"] not in KINDS:
         raise _FieldError("kind", f"kind must be one of {', '.join(KINDS)} (got {raw['kind']!r})")
+    if raw["kind"] not in TOPIC_KINDS and ({"query", "api_url"} & set(raw)):
+        field = min({"query", "api_url"} & set(raw))
+        raise _FieldError(field, f"{field!r} only applies to the topic kinds ({', '.join(TOPIC_KINDS)})")
+    raw = _topic_url(raw) if raw["kind"] in TOPIC_KINDS else raw
+    if not isinstance(raw.get("url"), str) or not raw["url"].strip():
+        raise _FieldError("url" if "url" in raw else None, "'url' is required and must be a non-empty string")
     try:
         check_url(raw["url"])
     except ConfigError as exc:
@@ -81,6 +103,33 @@ def _validate(raw: dict) -> Source:
         raise _FieldError("max_age_days", "'max_age_days' must be a whole number >= 0")
     values: dict[str, Any] = {k: (v.strip() if isinstance(v, str) else v) for k, v in raw.items()}
     return Source(**values)
+
+
+def _topic_url(raw: dict) -> dict:
+    """A topic source's fields with its ``url`` built from ``query`` (and ``api_url``)."""
+    from wicnews.aggregators import GDELT_API, GOOGLE_NEWS_EDITIONS, google_news_url
+
+    if "url" in raw:
+        raise _FieldError("url", f"kind = {raw['kind']!r} takes 'query' (and 'api_url'), not 'url'")
+    for key in ("query", "api_url"):
+        if key in raw and (not isinstance(raw[key], str) or not raw[key].strip()):
+            raise _FieldError(key, f"{key!r} must be a non-empty string")
+    if "query" not in raw:
+        raise _FieldError(None, f"'query' is required for kind = {raw['kind']!r}")
+    if "api_url" in raw:
+        try:
+            check_url(raw["api_url"])
+        except ConfigError as exc:
+            raise _FieldError("api_url", str(exc)) from None
+    api_url = raw.get("api_url", "").strip() or None
+    if raw["kind"] == "google_news":
+        language = raw.get("language", "en")
+        if language not in GOOGLE_NEWS_EDITIONS:
+            raise _FieldError("language", f"google_news editions: {', '.join(GOOGLE_NEWS_EDITIONS)} (got {language!r})")
+        url = google_news_url(raw["query"].strip(), language, api_url)
+    else:
+        url = api_url or GDELT_API  # the spider adds the query and the time window
+    return {**raw, "url": url}
 
 
 def _line_of(lines: list[str], index: int, field: str | None) -> int:

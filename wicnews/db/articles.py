@@ -141,6 +141,12 @@ def store_article(session: Session, values: dict, other_urls: dict[str, str], ba
                 "site_name": values.get("site_name"), "source": values["source"],
                 "first_seen_at": values["first_seen_at"], "run_id": values.get("run_id")}
 
+    if values.get("text_status", "full") == "full" and (stub_id := _upgrade_stub(session, values, other_urls)):
+        _add_bands(session, stub_id, bands)
+        _insert_many_ignore(session, ArticleUrl, [url_row(stub_id, url, key) for key, url in
+                                                  {values["url_key"]: values["canonical_url"], **other_urls}.items()])
+        _mark_fetched(session, stub_id, other_urls)
+        return stub_id, "upgraded"
     outcome, same_url = "new", False
     savepoint = session.begin_nested()
     article_id = _insert_ignore(session, Article, values)
@@ -179,10 +185,78 @@ def store_article(session: Session, values: dict, other_urls: dict[str, str], ba
         set_entities(session, article_id, (values.get("relevance") or {}).get("entities") or [])
     _insert_many_ignore(session, ArticleUrl, [url_row(article_id, url, key) for key, url in
                                               {values["url_key"]: values["canonical_url"], **other_urls}.items()])
-    if other_urls:  # URLs named earlier (as a copy's canonical) and downloaded now
+    _mark_fetched(session, article_id, other_urls)
+    return article_id, outcome
+
+
+def _mark_fetched(session: Session, article_id: int, other_urls: dict[str, str]) -> None:
+    """URLs named earlier (as a copy's canonical, as a stub's link) and downloaded now."""
+    if other_urls:
         session.execute(update(ArticleUrl).where(ArticleUrl.url_key.in_(list(other_urls)), ArticleUrl.fetched.is_(False))
                         .values(fetched=True))
-    return article_id, outcome
+
+
+def _upgrade_stub(session: Session, values: dict, other_urls: dict[str, str]) -> int | None:
+    """Give a full article the row of its stub, if one was stored: the stub that one of its
+    URLs (canonical, requested, final) already leads to, else the stub with the same title
+    key. One conditional ``UPDATE ... WHERE text_status = 'stub'``: of two writers only one
+    upgrades a stub; the row keeps its id, first-seen time and run. Returns the id, or None
+    (no stub; or its new keys belong to another article: then the normal path decides)."""
+    keys = [values["url_key"], *other_urls]
+    stub_id = session.execute(
+        select(ArticleUrl.article_id).join(Article, Article.id == ArticleUrl.article_id)
+        .where(ArticleUrl.url_key.in_(keys), Article.text_status == "stub").limit(1)).scalar_one_or_none()
+    if stub_id is None and values.get("title_key"):
+        stub_id = session.execute(select(Article.id).where(Article.title_key == values["title_key"],
+                                                           Article.text_status == "stub")
+                                  .order_by(Article.id).limit(1)).scalar_one_or_none()
+    if stub_id is None:
+        return None
+    new = {k: values[k] for k in PAGE_FIELDS if k in values} | {"text_status": "full"}
+    try:
+        with session.begin_nested():
+            result: Any = session.execute(update(Article).where(Article.id == stub_id, Article.text_status == "stub")
+                                          .values(**new))
+    except IntegrityError:
+        return None
+    if result.rowcount != 1:
+        return None
+    # the stub's links (the aggregator's) led to this article: no need to try them again
+    session.execute(update(ArticleUrl).where(ArticleUrl.article_id == stub_id).values(fetched=True))
+    return stub_id
+
+
+def store_stub(session: Session, values: dict, urls: dict[str, str]) -> tuple[int, str]:
+    """Store a search feed's item whose page could not be had (``text_status = "stub"``):
+    returns ``(article_id, outcome)``, outcome ``new`` or ``duplicate`` (its URL, or its title
+    key, already belongs to an article; the links are then recorded as that article's).
+    ``urls`` maps URL keys to the links it was known under (the aggregator's link, the
+    publisher URL); they are recorded as not fetched, so that a later cycle tries them again
+    and the full article, from any source, upgrades the stub in place."""
+    def url_rows(article_id: int) -> list[dict]:
+        return [{"article_id": article_id, "url": url, "url_key": key, "fetched": False,
+                 "site_name": values.get("site_name"), "source": values["source"],
+                 "first_seen_at": values["first_seen_at"], "run_id": values.get("run_id")}
+                for key, url in {values["url_key"]: values["canonical_url"], **urls}.items()]
+
+    article_id = None
+    if values.get("title_key"):
+        article_id = session.execute(select(Article.id).where(Article.title_key == values["title_key"])
+                                     .order_by(Article.id).limit(1)).scalar_one_or_none()
+    if article_id is None:
+        savepoint = session.begin_nested()
+        article_id = _insert_ignore(session, Article, values)
+        if article_id is not None and _insert_ignore(session, ArticleUrl, url_rows(article_id)[0]) is not None:
+            savepoint.commit()
+            _insert_many_ignore(session, ArticleUrl, url_rows(article_id)[1:])
+            return article_id, "new"
+        savepoint.rollback()
+        article_id = session.execute(select(ArticleUrl.article_id).where(
+            ArticleUrl.url_key.in_([values["url_key"], *urls]))).scalars().first()
+        if article_id is None:
+            article_id = session.execute(select(Article.id).where(Article.url_key == values["url_key"])).scalar_one()
+    _insert_many_ignore(session, ArticleUrl, url_rows(article_id))
+    return article_id, "duplicate"
 
 
 def is_settled(session: Session, key: str) -> bool:

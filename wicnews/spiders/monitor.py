@@ -30,6 +30,7 @@ from wicnews.failures import classify
 from wicnews.feeds import Entry, parse_feed
 from wicnews.sitemaps import parse_sitemap
 from wicnews.sources import Source, adhoc_sources, load_sources
+from wicnews.spiders.discovery import DiscoveryMixin
 from wicnews.urls import (
     canonicalize_url,
     choose_canonical,
@@ -53,15 +54,17 @@ def _split(value) -> list[str]:
     return list(value)
 
 
-class MonitorSpider(scrapy.Spider):
+class MonitorSpider(DiscoveryMixin, scrapy.Spider):
     name = "monitor"
     sources: list[Source]
     max_age_days: int
     min_text_chars: int
     max_replacement_ratio: float
 
-    def __init__(self, *args, sources=None, feed=None, sitemap=None, page=None, source_list=None, **kwargs):
+    def __init__(self, *args, sources=None, feed=None, sitemap=None, page=None, source_list=None, backfill=None,
+                 **kwargs):
         super().__init__(*args, **kwargs)
+        self.backfill = backfill  # a wicnews.backfill.BackfillPlan: walk its window through the topic sources
         self.sources_file = sources
         # source_list: Source objects from the library (wicnews.crawl.run_crawl); the others
         # are the `scrapy crawl monitor -a ...` arguments.
@@ -76,6 +79,7 @@ class MonitorSpider(scrapy.Spider):
         from wicnews.config import apply_environment
 
         apply_environment(settings)
+        cls.configure_api_slot(settings)
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -94,6 +98,10 @@ class MonitorSpider(scrapy.Spider):
             logger.warning("no enabled sources: nothing to crawl")
         callbacks = {"feed": self.parse_feed, "sitemap": self.parse_sitemap, "page": self.parse_listing}
         for source in self.sources:
+            if source.is_topic:
+                for request in self.topic_requests(source):
+                    yield request
+                continue
             yield scrapy.Request(source.url, callback=callbacks[source.kind], errback=self.source_failed,
                                  cb_kwargs={"source": source}, meta={"wicnews_source": source.name}, dont_filter=True)
 
@@ -128,6 +136,8 @@ class MonitorSpider(scrapy.Spider):
         entries = feed.entries
         self._source_ok(source)
         self.crawler.stats.inc_value("wicnews/feed_entries", len(entries))
+        if not entries:
+            self.no_links(source, response.url, "the feed has no items")
         yield from self._article_requests(entries, source)
 
     def parse_sitemap(self, response, source: Source, depth: int = 0, child: bool = False):
@@ -151,6 +161,8 @@ class MonitorSpider(scrapy.Spider):
             yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.source_failed,
                                  cb_kwargs={"source": source, "depth": depth + 1, "child": True})
         self.crawler.stats.inc_value("wicnews/sitemap_entries", len(sitemap.entries))
+        if not sitemap.entries and not sitemap.sitemaps:
+            self.no_links(source, response.url, "the sitemap lists no URLs")
         yield from self._article_requests(sitemap.entries, source)
 
     def parse_listing(self, response, source: Source):
@@ -181,6 +193,8 @@ class MonitorSpider(scrapy.Spider):
             entries.append(Entry(url=url))
         self._source_ok(source)
         self.crawler.stats.inc_value("wicnews/listing_links", len(entries))
+        if not entries:
+            self.no_links(source, response.url, "the listing page has no article links")
         yield from self._article_requests(entries, source)
 
     # --- articles ---------------------------------------------------------------------
@@ -202,6 +216,9 @@ class MonitorSpider(scrapy.Spider):
                 self._count_skip(ErrorKind.REQUESTED_TWICE)
                 continue
             self.requested.add(url)
+            if source.is_topic:
+                yield self.topic_article_request(url, entry, source)
+                continue
             # dont_filter: this spider dedupes article URLs itself (above), so that the
             # scheduler's filter cannot silently swallow a redirect loop; the loop then ends
             # at REDIRECT_MAX_TIMES and is counted as redirect_loop.

@@ -5,7 +5,8 @@ pages in ``../shared/eval/fundus`` (or ``$WICNEWS_EVAL_DIR``): 258 pages from pu
 countries, each with its publisher's gold title, authors and publication time. Metrics, as
 ``../shared/eval/README.md`` defines them: title exact after NFKC and whitespace collapse;
 author sets exact after case-folding; the publication day read in the gold's own offset;
-the minute likewise. Prints each figure beside its goal; ``-v`` lists the misses.
+the minute likewise (a gold written without an offset is the publisher's wall clock,
+compared with the extracted time in the offset the page stated or was read in). Prints each figure beside its goal; ``-v`` lists the misses.
 Evaluation data is read in place, never copied into the repository.
 """
 
@@ -19,7 +20,7 @@ import sys
 import time
 import unicodedata
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from wicnews.errors import PageError
@@ -83,7 +84,10 @@ def main(argv: list[str]) -> int:
             expected = datetime.fromisoformat(gold["publishing_date"])
             counted["day"] += 1
             counted["minute"] += 1
-            local = when.astimezone(expected.tzinfo) if when and expected.tzinfo else when
+            # a gold without an offset is the publisher's wall clock: compare in the offset the page was read in
+            offset = getattr(page, "published_offset", None)
+            zone = expected.tzinfo or (timezone(timedelta(minutes=offset)) if offset is not None else UTC)
+            local = when.astimezone(zone) if when else None
             day_ok = local is not None and local.date() == expected.date()
             minute_ok = local is not None and local.replace(second=0, microsecond=0, tzinfo=None) == \
                 expected.replace(second=0, microsecond=0, tzinfo=None)

@@ -35,6 +35,8 @@ _CN_ROLES = r"本报记者|记者|编辑|责编|责任编辑|作者|通讯员|�
 _ROLE = re.compile(rf"^(?:(?:{_ROLE_WORDS})\b\s*[:：]?|(?:{_CN_ROLES})\s*[:：/]?)\s*", re.IGNORECASE)
 # A capitalised role word inside a value: what follows it is the name ("Capital Von Jemima Kelly").
 _INNER_ROLE = re.compile(r"^.+?\s(?:By|Von|Por|Par|Door|Av)\s+(?=\S)")
+# Role words after a name: "신현주 기자", "王喆 报道", "Max Muster (Text)".
+_ROLE_SUFFIX = re.compile(r"\s*(?:기자|특파원|记者|报道|\((?:text|foto|fotos|red)\))$", re.IGNORECASE)
 _CONJUNCTIONS = r"\s+(?:and|und|og|och|et|y|en|ja|és|e|și)\s+|\s*[和与及]\s*"
 _NOT_NAME = re.compile(
     r"@|://|www\.|\d|^(?:journalist(?:in)?|reporter(?:in)?|redakteur(?:in)?|redaktion|correspondent|editor|"
@@ -65,6 +67,7 @@ def split_names(value: str | None, *, split_cjk: bool = True) -> list[str]:
     for part in _SPLIT.split(value):
         part = _ROLE.sub("", (part or "").strip(" \t\n-–—:：,")).strip()
         part = _INNER_ROLE.sub("", part).strip()
+        part = _ROLE_SUFFIX.sub("", part).strip()
         if not part:
             continue
         if "," in part and all(len(p.split()) >= 2 for p in part.split(",")):
@@ -78,6 +81,8 @@ def split_names(value: str | None, *, split_cjk: bool = True) -> list[str]:
 
 def is_person(name: str, org_names: set[str] = frozenset()) -> bool:  # type: ignore[assignment]
     """True when ``name`` may be a person: not an ID, address, job title, organisation or the site itself."""
+    if re.fullmatch(r"[a-z]+(?:-[a-z]+)+", name):  # a URL slug ("chuck-ross"), not a written name
+        return False
     if not name or _NOT_NAME.search(name) or len(name.split()) > 6 or len(name) > 60:
         return False
     if _key(name) in org_names or any(k and k in _key(name) and len(k) > 3 for k in org_names):

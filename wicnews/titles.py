@@ -22,9 +22,10 @@ import unicodedata
 from collections import Counter
 from urllib.parse import urlsplit
 
-_SEPARATORS = re.compile(r"\s+[|\-–—·*»/:]\s+|\s*[｜ㅣ|]\s*|\s*[：]\s*(?=[^：]{1,20}$)|(?<=[^\s\d])-(?=[^\s\-]{1,12}ㅣ)")
+_SEPARATORS = re.compile(r"\s+[|\-–—·*»:]\s+|\s*[｜ㅣ|]\s*|\s*[：]\s*(?=[^：]{1,20}$)|(?<=[^\s\d])-(?=[^\s\-]{1,12}ㅣ)")
 _INVISIBLE = re.compile(r"[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _DATE = re.compile(r"^\s*\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\s*$")
+_BYLINE = re.compile(r"^(?:by|von|par|por|door)\s+\S", re.IGNORECASE)
 _MOJIBAKE = re.compile(r"[ÃÂÅÄ][\u0080-\u00bf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]")
 
 
@@ -51,7 +52,7 @@ def tidy(text: str | None) -> str:
 def site_keys(url: str, names: set[str]) -> set[str]:
     """Comparable forms of the site's names: declared names and the host's labels."""
     host = (urlsplit(url).hostname or "").removeprefix("www.")
-    keys = {_key(n) for n in names if n}
+    keys = {_key(n) for n in names if n and len(n.split()) <= 6}  # a "site name" that is a headline is not one
     keys |= {_key(host), _key(host.split(".")[0])}
     labels = host.split(".")
     keys |= {_key(".".join(labels[i:])) for i in range(len(labels) - 1)}
@@ -62,8 +63,10 @@ def _is_site(segment: str, keys: set[str]) -> bool:
     key = _key(segment)
     if not key:
         return True
-    return key in keys or any(len(k) >= 4 and (k in key or key in k) and len(key) <= len(k) + 12 for k in keys) \
-        or bool(_DATE.match(segment))
+    if _DATE.match(segment) or _BYLINE.match(segment):
+        return True
+    short = len(segment.split()) <= 5
+    return key in keys or any(len(k) >= 3 and (k in key or (key in k and len(key) >= 3)) and short for k in keys)
 
 
 def clean_title(title: str | None, keys: set[str]) -> str:

@@ -6,7 +6,8 @@ countries, each with its publisher's gold title, authors and publication time. M
 ``../shared/eval/README.md`` defines them: title exact after NFKC and whitespace collapse;
 author sets exact after case-folding; the publication day read in the gold's own offset;
 the minute likewise (a gold written without an offset is the publisher's wall clock,
-compared with the extracted time in the offset the page stated or was read in). Prints each figure beside its goal; ``-v`` lists the misses.
+compared with the extracted time in the offset the page stated or was read in). Prints each
+figure beside its goal; ``-v`` lists the misses.
 Evaluation data is read in place, never copied into the repository.
 """
 

@@ -5,6 +5,7 @@
     wicnews new [--since WHEN] [--all] [--limit N] [--format table|json] [--db URL]
     wicnews runs [--limit N] [--format table|json] [--db URL]
     wicnews extract PATH_OR_URL [--url URL] [--format text|json]
+    wicnews reextract [--since WHEN] [--db URL]
     wicnews demo [--db URL] [--keep]
     wicnews db upgrade|current [--db URL]
     wicnews schedule [--file FILE] [--once] [--db URL]
@@ -19,11 +20,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from wicnews.commands import EXIT_DATABASE, EXIT_USAGE, crawl, database, demo, extract, new, schedule
+from wicnews.commands import EXIT_DATABASE, EXIT_USAGE, crawl, database, demo, extract, new, reextract, schedule
 from wicnews.errors import ConfigError, DatabaseError
 
 # In the order `wicnews --help` lists them.
-COMMANDS = (crawl, new, extract, demo, schedule, database)
+COMMANDS = (crawl, new, extract, reextract, demo, schedule, database)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -20,6 +20,7 @@ _TRANSIENT: list[tuple[str, str, Any]] = [
     ("url_key", "str | None", None),        # set by the dedupe pipeline
     ("text_key", "str | None", None),
     ("bands", "list[str]", list),
+    ("raw", "dict | None", None),           # the fetch as it came: url, headers, body (kept in raw_pages)
 ]
 
 

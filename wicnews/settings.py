@@ -36,6 +36,9 @@ WICNEWS_MIN_TEXT_CHARS = 200
 WICNEWS_ALLOW_PRIVATE_ADDRESSES = False
 # Share of U+FFFD replacement characters above which a page counts as undecodable.
 WICNEWS_MAX_REPLACEMENT_RATIO = 0.01
+# Keep every fetched article page (compressed, table raw_pages) so that `wicnews reextract`
+# can rebuild text and metadata when the extractor improves. Off: nothing kept (less disk).
+WICNEWS_KEEP_RAW_PAGES = True
 
 # --- politeness ------------------------------------------------------------------------
 USER_AGENT = "wicnews/0.1 (+https://github.com/wicnews/wicnews; news monitoring; contact: wicnews@example.org)"

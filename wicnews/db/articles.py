@@ -61,7 +61,7 @@ def _promote_original(session: Session, article_id: int, values: dict, same_url:
     (``same_url``), or when the same text arrives under another canonical URL with an
     earlier publication time. One conditional UPDATE, so concurrent writers cannot undo
     each other; the id, first-seen time and run stay."""
-    new = {k: values[k] for k in PAGE_FIELDS}
+    new = {k: values[k] for k in PAGE_FIELDS if k in values}
     if same_url:
         if values["url"] != values["canonical_url"]:
             return False

@@ -19,16 +19,14 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("articles") as batch:
-        batch.add_column(sa.Column("published_offset", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("published_source", sa.String(16), nullable=True))
-        batch.add_column(sa.Column("modified_at", UTCDateTime(), nullable=True))
-        batch.add_column(sa.Column("editors", sa.JSON(), nullable=True))
-        batch.add_column(sa.Column("origin", sa.Text(), nullable=True))
-        batch.add_column(sa.Column("extractor_version", sa.Integer(), nullable=True))
-    op.execute("UPDATE articles SET editors = '[]'")
-    with op.batch_alter_table("articles") as batch:
-        batch.alter_column("editors", existing_type=sa.JSON(), nullable=False)
+    # plain ADD COLUMNs (no batch table copy: on SQLite that copy drops the old table, and the
+    # ON DELETE CASCADE of article_bands would empty it)
+    op.add_column("articles", sa.Column("published_offset", sa.Integer(), nullable=True))
+    op.add_column("articles", sa.Column("published_source", sa.String(16), nullable=True))
+    op.add_column("articles", sa.Column("modified_at", UTCDateTime(), nullable=True))
+    op.add_column("articles", sa.Column("editors", sa.JSON(), nullable=False, server_default="[]"))
+    op.add_column("articles", sa.Column("origin", sa.Text(), nullable=True))
+    op.add_column("articles", sa.Column("extractor_version", sa.Integer(), nullable=True))
     op.create_table(
         "raw_pages",
         sa.Column("id", BigId, primary_key=True, autoincrement=True),
@@ -45,6 +43,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("raw_pages")
-    with op.batch_alter_table("articles") as batch:
+    with op.batch_alter_table("articles") as batch:  # SQLite: a table copy (bands are rebuilt by 0002 only)
         for name in ("extractor_version", "origin", "editors", "modified_at", "published_source", "published_offset"):
             batch.drop_column(name)

@@ -197,8 +197,8 @@ def extract_article(
     language = _language(title or "", text, declared_lang)
     dating = date_page(date_candidates, doc.date if doc is not None else None,
                        default_tz or guess_timezone(url, language))
-    text = _strip_edges(text, doc.title if doc is not None else None, title)
     cn_authors, editors, origin = people.chinese_credits(text) if language == "zh" else ([], [], None)
+    text = _strip_edges(text, doc.title if doc is not None else None, title)
     org_names |= {doc.sitename} if doc is not None and doc.sitename else set()
     org_names |= {urlsplit(url).hostname or ""}
     found_authors = people.people(

@@ -159,9 +159,9 @@ def test_a_japanese_page_declared_zh_is_japanese_and_not_read_in_china_time():
 # --- raw pages and re-extraction ---------------------------------------------------------------
 
 def test_reextract_rebuilds_an_article_from_its_raw_page(sqlite_url):
+    from wicnews.articles import item_from_page, prepare_item
     from wicnews.db.articles import store_article
     from wicnews.db.engine import open_database
-    from wicnews.articles import item_from_page, prepare_item
     from wicnews.db.raw import keep_raw_page
     from wicnews.models import Article, RawPage
     from wicnews.pipelines.store import article_row
@@ -177,7 +177,7 @@ def test_reextract_rebuilds_an_article_from_its_raw_page(sqlite_url):
     row = article_row(ItemAdapter(item), None)
     row.update(title="stale title", extractor_version=1, published_source=None)
     with Session(engine) as s, s.begin():
-        article_id, outcome = store_article(s, row, {})
+        article_id, _ = store_article(s, row, {})
         keep_raw_page(s, article_id, url, {"content-type": "text/html"}, body)
     counts = reextract(engine)
     assert counts["articles"] == 1 and counts["changed"] == 1

@@ -175,7 +175,7 @@ def chinese_credits(text: str) -> tuple[list[str], list[str], str | None]:
         cleaned = _CN_EDITOR.sub("", line)
         for match in _CN_AUTHOR.finditer(cleaned):
             authors.extend(_cn_names(match.group(1)))
-        match = _CN_ORIGIN.search(line)
-        if match and origin is None:
-            origin = match.group(1)
+        credited = _CN_ORIGIN.search(line)
+        if credited and origin is None:
+            origin = credited.group(1)
     return list(dict.fromkeys(authors)), list(dict.fromkeys(editors)), origin

@@ -20,7 +20,7 @@ from wicnews.models import Article, RawPage, utcnow
 def compress(body: bytes) -> tuple[str, bytes]:
     """``(compression, data)``: zstd when the standard library has it (3.14+), else gzip."""
     try:
-        from compression import zstd  # type: ignore[import-not-found]
+        from compression import zstd
 
         return "zstd", zstd.compress(body)
     except ImportError:
@@ -29,7 +29,7 @@ def compress(body: bytes) -> tuple[str, bytes]:
 
 def decompress(compression: str, data: bytes) -> bytes:
     if compression == "zstd":
-        from compression import zstd  # type: ignore[import-not-found]
+        from compression import zstd
 
         return zstd.decompress(data)
     return gzip.decompress(data)

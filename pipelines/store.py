@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from wicnews.crawldb import crawl_engine
 from wicnews.db.articles import StorePolicy, store_article, store_stub
 from wicnews.db.engine import reason
+from wicnews.db.raw import keep_raw_page
 from wicnews.errors import ErrorKind
 from wicnews.models import PAGE_FIELDS, utcnow
 from wicnews.pipelines.dedupe import shingles, similarity
@@ -32,6 +33,7 @@ logger = logging.getLogger(__name__)
 def article_row(adapter: ItemAdapter, run_id: int | None) -> dict:
     """The ``articles`` row of a normalised, judged, keyed item."""
     row = {name: adapter.get(name) for name in PAGE_FIELDS}
+    row["editors"] = row.get("editors") or []
     row.update(first_seen_at=utcnow(), run_id=run_id, relevant=bool(row["relevant"]),
                text_status=row.get("text_status") or "full")
     return row
@@ -40,10 +42,11 @@ def article_row(adapter: ItemAdapter, run_id: int | None) -> dict:
 class StorePipeline:
     """Writes each article once; duplicates are dropped after their URL is recorded."""
 
-    def __init__(self, engine, policy: StorePolicy, stats=None):
+    def __init__(self, engine, policy: StorePolicy, stats=None, keep_raw: bool = True):
         self.engine = engine
         self.policy = policy
         self.stats = stats
+        self.keep_raw = keep_raw
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -51,7 +54,7 @@ class StorePipeline:
         policy = StorePolicy(near_dup_threshold=s.getfloat("WICNEWS_NEAR_DUP_THRESHOLD"),
                              canonical_min_similarity=s.getfloat("WICNEWS_CANONICAL_MIN_SIMILARITY"),
                              max_candidates=s.getint("WICNEWS_NEAR_DUP_CANDIDATES"))
-        return cls(crawl_engine(crawler), policy, crawler.stats)
+        return cls(crawl_engine(crawler), policy, crawler.stats, keep_raw=s.getbool("WICNEWS_KEEP_RAW_PAGES"))
 
     def process_item(self, item):
         adapter = ItemAdapter(item)
@@ -68,6 +71,9 @@ class StorePipeline:
                     article_id, outcome = store_article(
                         session, row, urls, bands=adapter.get("bands") or (),
                         score=lambda text: similarity(mine(), shingles(text)), policy=self.policy)
+                raw = adapter.get("raw")
+                if self.keep_raw and raw and article_id is not None:  # every fetch, copies included
+                    keep_raw_page(session, article_id, raw["url"], raw["headers"], raw["body"])
         except SQLAlchemyError as exc:
             self._inc(f"wicnews/errors/{ErrorKind.STORE_FAILED}")
             raise DropItem(f"could not store <{adapter['url']}>: {reason(exc)}", log_level="ERROR") from exc

@@ -38,9 +38,13 @@ def item_from_page(page: Extracted, url: str, source: Source | None = None, hint
         values["description"] = page.description or hint.summary
         values["language"] = page.language or hint.language
         values["site_name"] = page.site_name or hint.outlet
-        values["published_at"] = best_published(page.published_at, page.published_precision,
-                                                 trusted_hint(hint.published_at, hint.published_zone_stated,
-                                                              source.timezone if source else None)) or hint.published_at
+        when = best_published(page.published_at, page.published_precision,
+                              trusted_hint(hint.published_at, hint.published_zone_stated,
+                                           source.timezone if source else None)) or hint.published_at
+        if when is not None and when != page.published_at:  # the feed's or sitemap's time won
+            values.update(published_source="feed", published_at=when)
+            if page.published_at is None:
+                values["published_offset"] = None
     if source is not None:
         values["language"] = values.get("language") or source.language
     values.update(url=url, source=source.name if source else "extract", requested_url=requested_url or url,

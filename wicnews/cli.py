@@ -5,6 +5,7 @@
     wicnews new [--since WHEN] [--all] [--limit N] [--format table|json] [--db URL]
     wicnews runs [--limit N] [--format table|json] [--db URL]
     wicnews extract PATH_OR_URL [--url URL] [--format text|json]
+    wicnews reextract [--since WHEN] [--db URL]
     wicnews demo [--db URL] [--keep]
     wicnews db upgrade|current [--db URL]
     wicnews schedule [--file FILE] [--once] [--db URL]
@@ -30,6 +31,7 @@ from wicnews.commands import (
     demo,
     extract,
     new,
+    reextract,
     relevance,
     schedule,
     sources_check,
@@ -37,7 +39,7 @@ from wicnews.commands import (
 from wicnews.errors import ConfigError, DatabaseError
 
 # In the order `wicnews --help` lists them.
-COMMANDS = (crawl, new, relevance, extract, demo, schedule, database, backfill, sources_check)
+COMMANDS = (crawl, new, relevance, extract, reextract, demo, schedule, database, backfill, sources_check)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 from typing import Literal
 from urllib.parse import urlsplit
@@ -20,14 +20,39 @@ from zoneinfo import ZoneInfo
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
 
 # Country-code domains whose naive page times are local: a better guess than UTC.
+# Only countries that keep one zone (or nearly all their press in one).
 HOST_TIMEZONES = {"cn": "Asia/Shanghai", "hk": "Asia/Hong_Kong", "mo": "Asia/Macau", "tw": "Asia/Taipei",
-                  "sg": "Asia/Singapore"}
+                  "sg": "Asia/Singapore", "jp": "Asia/Tokyo", "kr": "Asia/Seoul", "in": "Asia/Kolkata",
+                  "vn": "Asia/Ho_Chi_Minh", "th": "Asia/Bangkok", "my": "Asia/Kuala_Lumpur", "ph": "Asia/Manila",
+                  "id": "Asia/Jakarta", "il": "Asia/Jerusalem", "lb": "Asia/Beirut", "tr": "Europe/Istanbul",
+                  "uk": "Europe/London", "ie": "Europe/Dublin", "pt": "Europe/Lisbon", "de": "Europe/Berlin",
+                  "at": "Europe/Vienna", "ch": "Europe/Zurich", "li": "Europe/Vaduz", "fr": "Europe/Paris",
+                  "be": "Europe/Brussels", "nl": "Europe/Amsterdam", "lu": "Europe/Luxembourg", "it": "Europe/Rome",
+                  "es": "Europe/Madrid", "dk": "Europe/Copenhagen", "no": "Europe/Oslo", "se": "Europe/Stockholm",
+                  "fi": "Europe/Helsinki", "is": "Atlantic/Reykjavik", "pl": "Europe/Warsaw", "cz": "Europe/Prague",
+                  "sk": "Europe/Bratislava", "hu": "Europe/Budapest", "ro": "Europe/Bucharest", "bg": "Europe/Sofia",
+                  "gr": "Europe/Athens", "hr": "Europe/Zagreb", "si": "Europe/Ljubljana", "lt": "Europe/Vilnius",
+                  "lv": "Europe/Riga", "ee": "Europe/Tallinn", "ua": "Europe/Kyiv", "za": "Africa/Johannesburg",
+                  "ls": "Africa/Maseru", "na": "Africa/Windhoek", "ke": "Africa/Nairobi", "tz": "Africa/Dar_es_Salaam",
+                  "ng": "Africa/Lagos", "eg": "Africa/Cairo", "nz": "Pacific/Auckland", "py": "America/Asuncion",
+                  "gl": "America/Nuuk", "ar": "America/Argentina/Buenos_Aires", "co": "America/Bogota",
+                  "pe": "America/Lima", "cl": "America/Santiago"}
+# Languages whose press writes in one zone, for pages on generic domains (.com).
+LANGUAGE_TIMEZONES = {"zh": "Asia/Shanghai", "ja": "Asia/Tokyo", "ko": "Asia/Seoul", "de": "Europe/Berlin",
+                      "cs": "Europe/Prague", "pl": "Europe/Warsaw", "it": "Europe/Rome", "nl": "Europe/Amsterdam",
+                      "da": "Europe/Copenhagen", "nb": "Europe/Oslo", "no": "Europe/Oslo", "sv": "Europe/Stockholm",
+                      "fi": "Europe/Helsinki", "hu": "Europe/Budapest", "tr": "Europe/Istanbul", "vi": "Asia/Ho_Chi_Minh",
+                      "th": "Asia/Bangkok", "uk": "Europe/Kyiv", "lt": "Europe/Vilnius", "el": "Europe/Athens",
+                      "he": "Asia/Jerusalem"}
 
 Precision = Literal["zone", "local", "date"]
 
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([+-]\d{2}:?\d{2})?")
 _FORMATS = ("%Y-%m-%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日")
 _CLOCK = re.compile(r"\d:\d")
+# "2022.01.20 16:31", "2022-01-20 16:31:5", "2005年03月21日 11:21", "2024/11/21T08:00:00+08:00"
+_WRITTEN = re.compile(r"((?:19|20)\d\d)\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?(?:(?:\s+|T|,\s*)(\d{1,2})[:：](\d{2})"
+                      r"(?:[:：](\d{1,2})(?:\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2}|UTC|GMT)?", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -51,7 +76,8 @@ class ParsedTime:
 
 def parse_time(value: str | None) -> ParsedTime | None:
     """A date or date-time as written in pages and feeds (ISO 8601, RFC 822, ``2024/11/21``,
-    ``2024年11月21日``), or None when it does not read or falls outside 1990-2100."""
+    ``2024年11月21日 11:21``, ``2022.01.20 16:31``, one-digit seconds), or None when it does not
+    read or falls outside 1995-2100."""
     if not value or not value.strip():
         return None
     value = value.strip()
@@ -70,15 +96,36 @@ def parse_time(value: str | None) -> ParsedTime | None:
             except ValueError:
                 continue
     if dt is None:
+        dt = _written(value)
+    if dt is None:
         try:
             dt = parsedate_to_datetime(value)  # RFC 822; "-0000" (zone unknown) is naive
         except (TypeError, ValueError, IndexError):
             return None
-    if not (1990 <= dt.year <= 2100):
+    if not (1995 <= dt.year <= 2100):
         return None
     if dt.tzinfo is not None:
         return ParsedTime(dt, "zone")
     return ParsedTime(dt, "local" if _CLOCK.search(value) else "date")
+
+
+def _written(value: str) -> datetime | None:
+    match = _WRITTEN.fullmatch(value)
+    if not match:
+        return None
+    y, m, d, hh, mm, ss, zone = match.groups()
+    try:
+        dt = datetime(int(y), int(m), int(d), int(hh or 0), int(mm or 0), int(ss or 0))
+    except ValueError:
+        return None
+    if zone:
+        zone = zone.upper()
+        if zone in ("Z", "UTC", "GMT"):
+            return dt.replace(tzinfo=UTC)
+        sign = 1 if zone[0] == "+" else -1
+        digits = zone[1:].replace(":", "")
+        return dt.replace(tzinfo=timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))))
+    return dt
 
 
 def parse_datetime(value: str | None, default_tz: tzinfo = UTC) -> datetime | None:
@@ -104,13 +151,12 @@ def published_time(values: Iterable[str | None], default_tz: tzinfo) -> tuple[da
 
 
 def guess_timezone(url: str, language: str | None) -> tzinfo:
-    """Zone of naive times when the source names none: the host's country, Chinese-language
-    pages China time, else UTC."""
+    """Zone of naive times when the source names none: the host's country (``HOST_TIMEZONES``),
+    else the language's (``LANGUAGE_TIMEZONES``: Chinese pages China time), else UTC."""
     host = (urlsplit(url).hostname or "").rstrip(".")
     zone = HOST_TIMEZONES.get(host.rsplit(".", 1)[-1]) if "." in host else None
-    if zone:
-        return ZoneInfo(zone)
-    return CHINA_TZ if language == "zh" else UTC
+    zone = zone or LANGUAGE_TIMEZONES.get((language or "").split("-")[0])
+    return ZoneInfo(zone) if zone else UTC
 
 
 def trusted_hint(when: datetime | None, zone_stated: bool, source_tz: str | None) -> datetime | None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from typing import Any
 
 
 class ErrorKind(StrEnum):
@@ -89,9 +90,11 @@ class DatabaseError(WicnewsError):
 
 class PageError(WicnewsError):
     """A page that cannot become an article; ``kind`` says why (an ``ErrorKind``, or a
-    member of its ``http_<status>`` family)."""
+    member of its ``http_<status>`` family). ``extracted`` holds what was read before the
+    refusal (a ``no_text`` page's title and date), else None."""
 
-    def __init__(self, kind: ErrorKind | str, message: str):
+    def __init__(self, kind: ErrorKind | str, message: str, extracted: Any = None):
         super().__init__(message)
+        self.extracted = extracted
         self.kind: str = kind if re.fullmatch(r"http_\d{3}", str(kind)) else ErrorKind(kind)
 

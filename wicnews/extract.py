@@ -1,15 +1,14 @@
 """Article extraction: one pure function from response bytes to text and metadata.
 
-``extract_article(body, url, headers)`` decodes the bytes (trusting the declared charset
-only as far as the bytes agree), reads the metadata a news page declares (canonical link,
-publication time, language) and lets trafilatura find the main text, title, authors, site
-name, description, image and tags. It never touches the network and holds no state, so it
+``extract_article(body, url, headers)`` decodes the bytes (``wicnews.decode``), reads the
+metadata a news page declares (canonical link, language), dates the page from every
+candidate (``wicnews.dating``), lets trafilatura find the main text, and settles the
+headline (``wicnews.titles``) and the authors (``wicnews.authors``). It never touches the network and holds no state, so it
 can move to a process pool unchanged.
 """
 
 from __future__ import annotations
 
-import codecs
 import json
 import re
 from collections.abc import Mapping
@@ -20,29 +19,32 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 import trafilatura
-from w3lib.encoding import (
-    html_body_declared_encoding,
-    http_content_type_encoding,
-    read_bom,
-    resolve_encoding,
-)
 
-from wicnews.dates import guess_timezone, published_time
+from wicnews import authors as people
+from wicnews.dates import guess_timezone
+from wicnews.dating import date_page, page_candidates
+from wicnews.decode import decode_html
 from wicnews.errors import ErrorKind, PageError
+from wicnews.titles import best_title, site_keys, title_candidates
+
+__all__ = ["EXTRACTOR_VERSION", "Extracted", "decode_html", "detect_language", "extract_article", "split_names"]
+split_names = people.split_names
+
+# Bumped on purpose whenever a change to extraction changes what it yields for the same
+# bytes; stored per article, so `wicnews reextract` knows what an improvement can redo.
+EXTRACTOR_VERSION = 2
 
 # Content types that can hold an article page; anything else is rejected before parsing.
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
 # Leading bytes of common binary formats served with a wrong or missing Content-Type.
 _BINARY_MAGIC = (b"%PDF", b"PK\x03\x04", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\x1f\x8b", b"RIFF", b"\x00\x00\x01\x00")
 
-_DATE_META = (
-    "article:published_time", "og:article:published_time", "og:published_time", "datepublished",
-    "pubdate", "publishdate", "publish-date", "publish_date", "publication_date", "sailthru.date",
-    "parsely-pub-date", "dc.date.issued", "dcterms.created", "dc.date", "date",
-)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
+_HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
 _LETTER = re.compile(r"[^\W\d_]")
+_EDITOR_LINE = re.compile(r"^[(（\[【]?\s*(?:责任编辑|责编|编辑|校对|审核|来源)\s*[:：].{0,40}[)）\]】]?$")
 
 
 @dataclass
@@ -63,95 +65,33 @@ class Extracted:
     replaced_chars: int = 0
     is_amp: bool = False
     published_precision: str | None = None  # "zone" (an instant), "local" (no zone given) or "date" (day only)
-
-
-# --- decoding ----------------------------------------------------------------------------
-
-def _codec(name: str | None) -> str | None:
-    """Python codec for a declared charset; gb2312/gbk widen to gb18030 (their superset,
-    which is what Chinese sites that declare them really send)."""
-    if not name:
-        return None
-    resolved = resolve_encoding(name.strip().strip("\"'"))
-    try:
-        return codecs.lookup(resolved).name if resolved else None
-    except LookupError:
-        return None
-
-
-def decode_html(body: bytes, content_type: str | None = None, *, max_replacement_ratio: float = 0.01) -> tuple[str, str, int]:
-    """Decode a page: ``(text, codec, replaced_chars)``.
-
-    Order: BOM, HTTP charset, ``<meta>`` charset, then UTF-8, then a statistical guess
-    (charset_normalizer: GB18030, Big5, Shift_JIS, ...). The first declared codec that
-    decodes cleanly wins; a declared codec that decodes with only a few bad bytes is kept
-    (with U+FFFD in their place) rather than swapped for a guess that would garble every
-    other character. Whatever the path, more than ``max_replacement_ratio`` replaced
-    characters raise ``PageError(ErrorKind.ENCODING)``, as does a page nothing decodes.
-    """
-    def accept(text: str, codec: str) -> tuple[str, str, int] | None:
-        bad = text.count("\ufffd")
-        return (text, codec, bad) if bad <= max(2, max_replacement_ratio * len(text)) else None
-
-    bom_codec, bom = read_bom(body)
-    if bom_codec:
-        declared, body = [bom_codec], body[len(bom or b""):]
-    else:
-        declared = list(dict.fromkeys(c for c in (_codec(http_content_type_encoding(content_type or "")),
-                                                  _codec(html_body_declared_encoding(body[:8192]))) if c))
-    candidates = declared if bom_codec else list(dict.fromkeys(declared + ["utf-8"]))
-    for codec in candidates:  # strictly first: a clean decode is the answer
-        try:
-            return body.decode(codec), codec, 0
-        except UnicodeDecodeError:
-            pass
-    for codec in declared:  # what the page declares, with a few bad bytes replaced
-        result = accept(body.decode(codec, "replace"), codec)
-        if result:
-            return result
-    if not bom_codec:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(body[:200_000]).best()
-        if best is not None and best.chaos < 0.1:
-            codec = _codec(best.encoding) or best.encoding
-            result = accept(body.decode(codec, "replace"), codec)
-            if result:
-                return result
-    raise PageError(ErrorKind.ENCODING, f"cannot decode the page (declared {', '.join(declared) or 'nothing'})")
+    published_offset: int | None = None  # minutes east of UTC the publisher wrote the time in (or assumed)
+    published_source: str | None = None  # the winning candidate: jsonld, meta, time, htmldate, text, url
+    modified_at: datetime | None = None
+    editors: list[str] = field(default_factory=list)  # 编辑/责编: credited, not authors
+    origin: str | None = None  # the outlet a story is credited to (来源：新华社)
+    extractor_version: int = EXTRACTOR_VERSION
 
 
 # --- metadata the page declares ------------------------------------------------------------
 
 def _jsonld_objects(tree) -> list[dict]:
+    """Every JSON-LD object of the page (``@graph`` members included), in document order."""
     found: list[dict] = []
+
+    def walk(obj: Any) -> None:
+        if isinstance(obj, list):
+            for item in obj:
+                walk(item)
+        elif isinstance(obj, dict):
+            found.append(obj)
+            walk(obj.get("@graph"))
+
     for node in tree.xpath('//script[@type="application/ld+json"]/text()'):
         try:
-            data = json.loads(node)
+            walk(json.loads(node))
         except ValueError:
             continue
-        stack = [data]
-        while stack:
-            obj = stack.pop()
-            if isinstance(obj, list):
-                stack.extend(obj)
-            elif isinstance(obj, dict):
-                found.append(obj)
-                stack.extend(v for k, v in obj.items() if k == "@graph")
-    return found
-
-
-def _declared_published(tree) -> list[str]:
-    """Publication times the page declares, most trusted first: JSON-LD, meta tags, <time>."""
-    found = [obj["datePublished"] for obj in _jsonld_objects(tree) if isinstance(obj.get("datePublished"), str)]
-    metas: dict[str, str] = {}
-    for meta in tree.xpath("//meta[@content]"):
-        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").strip().lower()
-        if key and key not in metas:
-            metas[key] = meta.get("content")
-    found += [metas[key] for key in _DATE_META if metas.get(key)]
-    found += tree.xpath("//time[@datetime and (@pubdate or @itemprop='datePublished')]/@datetime")
-    found += tree.xpath("//article//time/@datetime")
     return found
 
 
@@ -175,56 +115,34 @@ def _declared_language(tree, headers: Mapping[str, str]) -> str | None:
     return None
 
 
-def detect_language(text: str) -> str | None:
-    """ISO 639-1 code of the text's language; Chinese script decides at once."""
+def script_language(text: str) -> str | None:
+    """"ja", "ko" or "zh" when East Asian script dominates ``text``: kana make it Japanese,
+    hangul Korean, Han characters alone Chinese; else None."""
     sample = text[:3000]
     letters = len(_LETTER.findall(sample))
     if not letters:
         return None
-    if len(_CJK.findall(sample)) / letters > 0.3:
-        return "zh"
+    kana, hangul, han = (len(p.findall(sample)) for p in (_KANA, _HANGUL, _HAN))
+    if (kana + hangul + han) / letters <= 0.3:
+        return None
+    if kana >= max(5, 0.05 * (kana + han)):
+        return "ja"
+    if hangul > han:
+        return "ko"
+    return "zh"
+
+
+def detect_language(text: str) -> str | None:
+    """ISO 639-1 code of the text's language; East Asian script decides at once."""
+    sample = text[:3000]
+    if not _LETTER.search(sample):
+        return None
+    script = script_language(sample)
+    if script:
+        return script
     import py3langid
 
     return py3langid.classify(sample)[0]
-
-
-_CJK_NAMES = re.compile(r"[\u3400-\u9fff·]{2,5}(?:\s+[\u3400-\u9fff·]{2,5})+")
-_ROLE = re.compile(r"^(?:by|本报记者|记者|编辑|责编|责任编辑|作者|通讯员|实习生|撰文|文)\s*[:：]?\s*", re.IGNORECASE)
-_EDITOR_LINE = re.compile(r"^[(（\[【]?\s*(?:责任编辑|责编|编辑|校对|审核|来源)\s*[:：].{0,40}[)）\]】]?$")
-
-
-def split_names(value: str | None) -> list[str]:
-    """Author names from a byline or metadata value: "A; B", "A and B", "A, B" (full names),
-    "王喆、李堃", "记者 王喆 李堃"; role words such as "By" and "记者" dropped."""
-    if not value:
-        return []
-    names: list[str] = []
-    value = re.sub(r"\S+://\S*", " ", value)
-    for part in re.split(r"[;；、，|/&]|\s+and\s+|\s+和\s+", value):
-        part = _ROLE.sub("", part.strip()).strip()
-        if not part:
-            continue
-        if "," in part and all(len(p.split()) >= 2 for p in part.split(",")):
-            names.extend(p.strip() for p in part.split(","))  # "Ben Jiang, Coco Feng", not "Jiang, Ben"
-        elif _CJK_NAMES.fullmatch(part):
-            names.extend(part.split())
-        else:
-            names.append(part)
-    return list(dict.fromkeys(n for n in names if n))
-
-
-def _declared_authors(tree) -> str | None:
-    """Authors from JSON-LD and <meta name=author>, for pages trafilatura finds none on."""
-    for obj in _jsonld_objects(tree):
-        author = obj.get("author")
-        people = author if isinstance(author, list) else [author]
-        names = [n for n in (p.get("name") if isinstance(p, dict) else p for p in people)
-                 if isinstance(n, str) and n.strip()]
-        if names:
-            return "; ".join(names)
-    values = tree.xpath('//meta[@name="author" or @name="Author" or @property="article:author"]/@content')
-    values = [v for v in values if v.strip() and "://" not in v]
-    return "; ".join(values) or None
 
 
 # --- the one entry point -------------------------------------------------------------------
@@ -242,8 +160,9 @@ def extract_article(
 
     ``headers`` is a lower-case-keyed mapping of response headers (content-type,
     content-language). Naive publication times are read in ``default_tz`` (the source's
-    zone), else in ``guess_timezone``; a time that states its zone wins over a naive one. Raises ``PageError`` with kind
-    ``empty_body``, ``not_html``, ``encoding``, ``unparsable`` or ``no_text``.
+    zone), else in ``guess_timezone`` (see ``wicnews.dating`` for the rules). Raises
+    ``PageError`` with kind ``empty_body``, ``not_html``, ``encoding``, ``unparsable`` or
+    ``no_text``; a ``no_text`` error carries the page's metadata (``exc.extracted``).
     """
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     if not body or not body.strip():
@@ -260,43 +179,83 @@ def extract_article(
         raise PageError(ErrorKind.UNPARSABLE, f"cannot parse HTML: {exc}") from exc
     canonical = _declared_canonical(tree, url)
     is_amp = tree.get("amp") is not None or tree.get("\u26a1") is not None
-    published_values = _declared_published(tree)
     declared_lang = _declared_language(tree, headers)
-    declared_authors = _declared_authors(tree)  # read before trafilatura prunes the tree
+    # read before trafilatura prunes the tree
+    jsonld = _jsonld_objects(tree)
+    date_candidates = page_candidates(tree, jsonld, url)
+    titles = title_candidates(tree, jsonld, None)
+    declared_authors = [people.jsonld_people(jsonld), _meta_authors(tree)]
+    org_names = people.jsonld_publishers(jsonld) | set(tree.xpath('//meta[@property="og:site_name"]/@content'))
 
     doc: Any = trafilatura.bare_extraction(
         tree, url=url, with_metadata=True, include_comments=False, favor_precision=True,
-        date_extraction_params={"original_date": True, "extensive_search": False},
+        date_extraction_params={"original_date": True, "extensive_search": True},
     )
     text = (doc.text or "") if doc is not None else ""
-    if len(text.strip()) < min_text_chars:
-        raise PageError(ErrorKind.NO_TEXT, f"no article text found ({len(text.strip())} characters)")
-
-    detected = detect_language(text)
-    language = detected if detected == "zh" else (declared_lang or detected)
-    published, precision = published_time(published_values + [doc.date or ""],
-                                           default_tz or guess_timezone(url, language))
-    tags = [t.strip() for raw in (doc.tags or []) + (doc.categories or [])
+    title = best_title(titles + [("trafilatura", doc.title if doc is not None else None)],
+                       site_keys(url, org_names | {doc.sitename or ""} if doc is not None else org_names))
+    language = _language(title or "", text, declared_lang)
+    dating = date_page(date_candidates, doc.date if doc is not None else None,
+                       default_tz or guess_timezone(url, language))
+    cn_authors, editors, origin = people.chinese_credits(text) if language == "zh" else ([], [], None)
+    text = _strip_edges(text, doc.title if doc is not None else None, title)
+    org_names |= {doc.sitename} if doc is not None and doc.sitename else set()
+    org_names |= {urlsplit(url).hostname or ""}
+    found_authors = people.people(
+        [*declared_authors, doc.author if doc is not None else None, "、".join(cn_authors)],
+        org_names, split_cjk=language == "zh")
+    tags = [t.strip() for raw in ((doc.tags or []) + (doc.categories or []) if doc is not None else [])
             for t in re.split(r"[,;，、；]", raw or "") if t.strip()]
-    if doc.title and text.startswith(doc.title + "\n"):  # the headline is metadata, not body
-        text = text[len(doc.title) + 1:]
-    lines = text.rstrip().split("\n")
-    while len(lines) > 1 and _EDITOR_LINE.match(lines[-1].strip()):  # "(责编：赵喆、孙婧)" is not body
-        lines.pop()
-    text = "\n".join(lines)
-    return Extracted(
+    page = Extracted(
         text=text,
-        title=doc.title,
-        authors=split_names(doc.author) or split_names(declared_authors),
-        published_at=published,
-        published_precision=precision,
-        site_name=doc.sitename or doc.hostname or (urlsplit(url).hostname or "").removeprefix("www.") or None,
+        title=title,
+        authors=found_authors,
+        published_at=dating.published_at,
+        published_precision=dating.published_precision,
+        published_offset=dating.published_offset,
+        published_source=dating.published_source,
+        modified_at=dating.modified_at,
+        site_name=(doc.sitename if doc is not None else None) or (urlsplit(url).hostname or "").removeprefix("www.") or None,
         language=language,
-        description=doc.description,
+        description=doc.description if doc is not None else None,
         canonical_url=canonical,
-        image=doc.image,
+        image=doc.image if doc is not None else None,
         tags=list(dict.fromkeys(tags)),
         encoding=codec,
         replaced_chars=replaced,
         is_amp=is_amp,
+        editors=editors,
+        origin=origin,
     )
+    if len(text.strip()) < min_text_chars:  # refused, but with what was read (a stub keeps its date)
+        raise PageError(ErrorKind.NO_TEXT, f"no article text found ({len(text.strip())} characters)", extracted=page)
+    return page
+
+
+def _language(title: str, text: str, declared: str | None) -> str | None:
+    """The script decides Chinese, Japanese and Korean (a Japanese page declared ``zh`` is
+    Japanese); otherwise the page's declaration, else a statistical guess."""
+    script = script_language(title + "\n" + text)
+    if script:
+        return script
+    if declared in ("zh", "ja", "ko"):  # declared East Asian, written in another script
+        declared = None
+    return declared or detect_language(text)
+
+
+def _strip_edges(text: str, *titles: str | None) -> str:
+    """The body without the headline at its head and credit lines ("(责编：赵喆)") at its tail."""
+    for title in titles:
+        if title and text.startswith(title + "\n"):  # the headline is metadata, not body
+            text = text[len(title) + 1:]
+            break
+    lines = text.rstrip().split("\n")
+    while len(lines) > 1 and _EDITOR_LINE.match(lines[-1].strip()):
+        lines.pop()
+    return "\n".join(lines)
+
+
+def _meta_authors(tree) -> str | None:
+    values = tree.xpath('//meta[@name="author" or @name="Author" or @property="article:author"]/@content')
+    values = [v for v in values if v.strip() and "://" not in v]
+    return "; ".join(values) or None

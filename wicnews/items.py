@@ -21,6 +21,7 @@ _TRANSIENT: list[tuple[str, str, Any]] = [
     ("text_key", "str | None", None),
     ("title_key", "str | None", None),
     ("bands", "list[str]", list),
+    ("raw", "dict | None", None),           # the fetch as it came: url, headers, body (kept in raw_pages)
 ]
 
 

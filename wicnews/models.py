@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -110,11 +111,19 @@ class Article(Base):
     title: Mapped[str | None] = mapped_column(Text, info=page("line"))
     authors: Mapped[list] = mapped_column(default=list, info=page("lines"))
     published_at: Mapped[datetime | None] = mapped_column(info=page("value"))
+    # minutes east of UTC the publisher wrote the time in (or the zone assumed): the local day
+    published_offset: Mapped[int | None] = mapped_column(Integer, info=page("value"))
+    # which candidate gave the time: jsonld, meta, time, htmldate, text, url or feed
+    published_source: Mapped[str | None] = mapped_column(String(16), info=page("value"))
+    modified_at: Mapped[datetime | None] = mapped_column(info=page("value"))
     site_name: Mapped[str | None] = mapped_column(Text, info=page("line"))
     language: Mapped[str | None] = mapped_column(String(16), info=page("value"))
     description: Mapped[str | None] = mapped_column(Text, info=page("line"))
     image: Mapped[str | None] = mapped_column(Text, info=page("value"))
     tags: Mapped[list] = mapped_column(default=list, info=page("lines"))
+    editors: Mapped[list] = mapped_column(default=list, info=page("lines"))  # credited editors (编辑), not authors
+    origin: Mapped[str | None] = mapped_column(Text, info=page("line"))  # the outlet credited (来源：新华社)
+    extractor_version: Mapped[int | None] = mapped_column(Integer, info=page("value"))
     text: Mapped[str] = mapped_column(Text, info=page("text"))
     # "full": the page's text; "stub": only a search feed's item (title, outlet, time, link)
     # was had; the full article upgrades the row in place when it arrives (same id).
@@ -140,6 +149,21 @@ PAGE_ROLES: dict[str, str] = _page_columns()
 PAGE_FIELDS: tuple[str, ...] = (*PAGE_ROLES, "url_key", "text_key", "title_key")
 # The columns shown to users (``wicnews new --format json``): all but the internal keys.
 PUBLIC_FIELDS: tuple[str, ...] = tuple(c.key for c in Article.__table__.columns if not c.info.get("internal"))
+
+
+class RawPage(Base):
+    """A fetched article page as it came (body compressed), one row per fetch, so that
+    ``wicnews reextract`` can rebuild text and metadata when the extractor improves."""
+
+    __tablename__ = "raw_pages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    article_id: Mapped[int] = mapped_column(BigId, ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(index=True)
+    headers: Mapped[dict] = mapped_column(default=dict)
+    compression: Mapped[str] = mapped_column(String(8))  # "gzip" (zstd when the standard library has it)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ArticleBand(Base):

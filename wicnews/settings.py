@@ -47,6 +47,9 @@ WICNEWS_GDELT_HOURS = 24
 WICNEWS_GDELT_MAX_RECORDS = 250
 # Share of U+FFFD replacement characters above which a page counts as undecodable.
 WICNEWS_MAX_REPLACEMENT_RATIO = 0.01
+# Keep every fetched article page (compressed, table raw_pages) so that `wicnews reextract`
+# can rebuild text and metadata when the extractor improves. Off: nothing kept (less disk).
+WICNEWS_KEEP_RAW_PAGES = True
 
 # --- politeness ------------------------------------------------------------------------
 USER_AGENT = "wicnews/0.1 (+https://github.com/wicnews/wicnews; news monitoring; contact: wicnews@example.org)"

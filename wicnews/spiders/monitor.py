@@ -249,6 +249,7 @@ class MonitorSpider(DiscoveryMixin, scrapy.Spider):
         self.crawler.stats.inc_value("wicnews/articles_extracted")
         article = item_from_page(page, response.url, source, hint, via=via,
                                  requested_url=response.request.meta.get("redirect_urls", [response.url])[0])
+        article.raw = {"url": response.url, "headers": headers, "body": response.body}  # kept in raw_pages
         canonical = choose_canonical(response.url, page.canonical_url)  # http(s) only, sane
         if page.is_amp and not via and canonical != canonicalize_url(response.url) and canonical not in self.requested:
             self.requested.add(canonical)

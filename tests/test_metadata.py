@@ -1,0 +1,189 @@
+"""Metadata classes: dates from every candidate, titles without site names, authors as
+people, language by script, raw pages and re-extraction. Small pages written for the tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from wicnews.authors import chinese_credits, people
+from wicnews.dates import parse_time
+from wicnews.errors import ErrorKind, PageError
+from wicnews.extract import EXTRACTOR_VERSION, extract_article, script_language
+from wicnews.titles import best_title, clean_title, site_keys
+
+EN_BODY = "".join(f"<p>Paragraph {i}: delegates at the summit discussed data governance, artificial intelligence "
+                  f"and cross-border cooperation in detail, with several new agreements signed.</p>" for i in range(6))
+ZH_BODY = "".join(f"<p>第{i}段：2022年世界互联网大会乌镇峰会在浙江乌镇开幕，来自全球{i + 10}个国家的嘉宾围绕"
+                  f"数字经济、人工智能与网络安全展开讨论。</p>" for i in range(8))
+
+
+def page(head: str, body: str) -> bytes:
+    return f"<html><head><meta charset='utf-8'>{head}</head><body>{body}</body></html>".encode()
+
+
+# --- dates -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, expected", [
+    ("2022.01.20 16:31", datetime(2022, 1, 20, 16, 31)),
+    ("2022-01-20 16:31:5", datetime(2022, 1, 20, 16, 31, 5)),  # one-digit seconds
+    ("2005年03月21日 11:21", datetime(2005, 3, 21, 11, 21)),
+])
+def test_written_times_parse_as_local(value, expected):
+    parsed = parse_time(value)
+    assert parsed is not None and parsed.value == expected and parsed.precision == "local"
+
+
+def test_nothing_before_1995():
+    assert parse_time("1994-12-31") is None
+
+
+def test_a_chinese_time_in_the_text_dates_the_page_in_china_time_and_keeps_the_offset():
+    body = f"<article><h1>乌镇峰会开幕</h1><div class='info'>2022年11月09日 08:21  来源：人民网</div>{ZH_BODY}</article>"
+    art = extract_article(page("<title>乌镇峰会开幕</title>", body), "https://example.com/a.html")
+    assert art.language == "zh"
+    assert art.published_at == datetime(2022, 11, 9, 0, 21, tzinfo=UTC)  # 08:21 Beijing
+    assert art.published_offset == 480 and art.published_source == "text"
+
+
+def test_a_date_only_meta_tag_is_refined_by_the_time_written_under_the_headline():
+    head = "<meta property='article:published_time' content='2022-11-10'><title>Summit opens</title>"
+    body = f"<article><h1>Summit opens</h1><p class='byline'>Nov 10, 2022 10:05am</p>{EN_BODY}</article>"
+    art = extract_article(page(head, body), "https://example.com/story")
+    assert art.published_at == datetime(2022, 11, 10, 10, 5, tzinfo=UTC)
+    assert art.published_source == "text"
+
+
+def test_future_dates_are_ignored_and_modified_time_is_kept():
+    head = ("<script type='application/ld+json'>{\"@type\": \"NewsArticle\", \"datePublished\": \"2099-01-01T00:00:00Z\","
+            "\"dateModified\": \"2022-11-11T08:00:00+08:00\"}</script>"
+            "<meta property='article:published_time' content='2022-11-10T09:00:00+08:00'>")
+    art = extract_article(page(head, f"<article><h1>T</h1>{EN_BODY}</article>"), "https://example.com/s")
+    assert art.published_at == datetime(2022, 11, 10, 1, 0, tzinfo=UTC)
+    assert art.published_offset == 480 and art.published_source == "meta"
+    assert art.modified_at == datetime(2022, 11, 11, 0, 0, tzinfo=UTC)
+
+
+def test_a_page_with_a_date_but_no_text_is_refused_with_its_date():
+    head = "<meta property='article:published_time' content='2022-11-10T09:00:00+08:00'><title>Video: opening</title>"
+    with pytest.raises(PageError) as refused:
+        extract_article(page(head, "<h1>Video: opening</h1><p>Watch.</p>"), "https://example.com/v")
+    assert refused.value.kind == ErrorKind.NO_TEXT
+    assert refused.value.extracted.published_at == datetime(2022, 11, 10, 1, 0, tzinfo=UTC)
+
+
+# --- titles ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("title, url, names, expected", [
+    ("Russia hits Kyiv - National | Globalnews.ca", "https://globalnews.ca/news/1", set(), "Russia hits Kyiv"),
+    ("Steigende US-Zinsen setzen Dax zu | Börsen-Zeitung", "https://www.boersen-zeitung.de/a", {"Börsen-Zeitung"},
+     "Steigende US-Zinsen setzen Dax zu"),
+    ("Ziele, Chancen, Risiken | DW | 28.04.2023", "https://www.dw.com/de/a", {"DW"}, "Ziele, Chancen, Risiken"),
+    ("Idaho case: roommate talks | The Gateway Pundit | by Cristina Laila", "https://www.thegatewaypundit.com/a",
+     {"The Gateway Pundit"}, "Idaho case: roommate talks"),
+    ("乌镇峰会开幕_新华网", "https://www.news.cn/a.htm", {"新华网"}, "乌镇峰会开幕_新华网"),  # no separator: left alone
+    ("乌镇峰会开幕 | 新华网", "https://www.news.cn/a.htm", {"新华网"}, "乌镇峰会开幕"),
+    ("Hamburg: Neuer Hafen - Nachrichten - WELT", "https://www.welt.de/a", {"WELT"}, "Hamburg: Neuer Hafen"),
+])
+def test_titles_lose_site_names_sections_and_dates(title, url, names, expected):
+    assert clean_title(title, site_keys(url, names)) == expected
+
+
+def test_the_headline_is_the_value_candidates_agree_on_and_h1_needs_support():
+    keys = site_keys("https://example.com/a", {"Example News"})
+    assert best_title([("og", "Summit opens | Example News"), ("h1", "Summit opens"), ("title", "Summit opens - Example News")],
+                      keys) == "Summit opens"
+    assert best_title([("og", "Summit opens"), ("h1", "Example News")], keys) == "Summit opens"  # a logo in <h1>
+
+
+# --- authors ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("values, orgs, expected", [
+    (["Von Jemima Kelly"], set(), ["Jemima Kelly"]),
+    (["Capital Von Jemima Kelly"], set(), ["Jemima Kelly"]),
+    (["Autor: Monika Bolliger; Anna Trechsel"], set(), ["Monika Bolliger", "Anna Trechsel"]),
+    (["Por María R. Sahuquillo"], set(), ["María R. Sahuquillo"]),
+    (["J.R.R. Tolkien"], set(), ["J.R.R. Tolkien"]),
+    (["Ursula von der Leyen"], set(), ["Ursula von der Leyen"]),
+    (["Frankfurter Allgemeine Zeitung GmbH; Ralf Euler"], set(), ["Ralf Euler"]),
+    (["Condé Nast; Rachel Riederer"], set(), ["Rachel Riederer"]),
+    (["105092", "Jane Doe"], set(), ["Jane Doe"]),
+    (["jane.doe@example.com; Jane Doe"], set(), ["Jane Doe"]),
+    (["Sophie Foster; Sophie-Foster"], set(), ["Sophie Foster"]),
+    (["Trine Jørgensen og Tôrtia Reimer-Johansen"], set(), ["Trine Jørgensen", "Tôrtia Reimer-Johansen"]),
+    (["Heise Online; Dirk Knop"], {"heise online"}, ["Dirk Knop"]),
+    (["신현주 기자"], set(), ["신현주"]),
+])
+def test_authors_are_people(values, orgs, expected):
+    assert people(values, orgs) == expected
+
+
+def test_japanese_names_are_not_split_as_chinese():
+    assert people(["大渡 美咲"], set(), split_cjk=False) == ["大渡 美咲"]
+    assert people(["王喆 李堃"], set(), split_cjk=True) == ["王喆", "李堃"]
+
+
+def test_chinese_credits_keep_editors_and_origin_apart():
+    text = "本报记者 王喆 李堃\n乌镇峰会开幕，嘉宾云集。\n来源：人民网\n（责任编辑：赵喆、孙婧）"
+    assert chinese_credits(text) == (["王喆", "李堃"], ["赵喆", "孙婧"], "人民网")
+
+
+def test_a_chinese_byline_in_the_text_names_the_authors():
+    body = f"<article><h1>乌镇峰会开幕</h1><p>作者：张三</p>{ZH_BODY}<p>（责编：李四）</p></article>"
+    art = extract_article(page("<title>乌镇峰会开幕</title>", body), "https://example.cn/a.html")
+    assert art.authors == ["张三"] and art.editors == ["李四"]
+
+
+# --- language --------------------------------------------------------------------------------
+
+def test_script_tells_japanese_and_korean_from_chinese():
+    assert script_language("世界インターネット会議が烏鎮で開幕した。各国の代表が参加している。") == "ja"
+    assert script_language("세계인터넷대회가 우전에서 개막했다. 각국 대표들이 참석했다.") == "ko"
+    assert script_language("世界互联网大会在乌镇开幕。各国代表参加。") == "zh"
+
+
+def test_a_japanese_page_declared_zh_is_japanese_and_not_read_in_china_time():
+    body = "".join(f"<p>第{i}段：世界インターネット会議が烏鎮で開幕し、各国の代表がデータの統治について"
+                   f"議論しました。多くの企業が参加しています。</p>" for i in range(8))
+    head = "<meta property='article:published_time' content='2022-11-09 09:00'>"
+    html = page(head, f"<article><h1>烏鎮で会議が開幕</h1>{body}</article>").replace(b"<html>", b"<html lang='zh'>")
+    art = extract_article(html, "https://example.com/ja")
+    assert art.language == "ja"
+    assert art.published_offset == 540  # Tokyo, not Beijing
+    assert art.extractor_version == EXTRACTOR_VERSION
+
+
+# --- raw pages and re-extraction ---------------------------------------------------------------
+
+def test_reextract_rebuilds_an_article_from_its_raw_page(sqlite_url):
+    from wicnews.articles import item_from_page, prepare_item
+    from wicnews.db.articles import store_article
+    from wicnews.db.engine import open_database
+    from wicnews.db.raw import keep_raw_page
+    from wicnews.models import Article, RawPage
+    from wicnews.pipelines.store import article_row
+    from wicnews.reextract import reextract
+
+    head = "<meta property='article:published_time' content='2022-11-10T09:00:00+08:00'><title>Summit opens | Wire</title>"
+    body = page(head, f"<article><h1>Summit opens</h1>{EN_BODY}</article>")
+    url = "https://wire.example.com/summit"
+    engine = open_database(sqlite_url)
+    item = prepare_item(item_from_page(extract_article(body, url), url))
+    from itemadapter import ItemAdapter
+
+    row = article_row(ItemAdapter(item), None)
+    row.update(title="stale title", extractor_version=1, published_source=None)
+    with Session(engine) as s, s.begin():
+        article_id, _ = store_article(s, row, {})
+        keep_raw_page(s, article_id, url, {"content-type": "text/html"}, body)
+    counts = reextract(engine)
+    assert counts["articles"] == 1 and counts["changed"] == 1
+    with Session(engine) as s:
+        stored = s.get(Article, article_id)
+        assert stored.title == "Summit opens" and stored.extractor_version == EXTRACTOR_VERSION
+        assert stored.published_source == "meta" and stored.published_offset == 480
+        assert s.scalars(select(RawPage.compression)).one() in ("gzip", "zstd")
+    engine.dispose()

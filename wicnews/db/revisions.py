@@ -73,6 +73,11 @@ def _paragraphs(text: str) -> list[str]:
     return [p for p in (normalise_for_key(line) for line in text.splitlines()) if p]
 
 
+def _similar(a: str, b: str) -> bool:
+    """Two paragraphs are one edited paragraph when most of their words are shared."""
+    return difflib.SequenceMatcher(None, a.split(), b.split(), autojunk=False).ratio() >= 0.5
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} paragraph{'s' if n != 1 else ''} {word}"
 
@@ -94,10 +99,12 @@ def change_summary(old_title: str | None, old_text: str, new_title: str | None, 
                 added += j2 - j1
             elif tag == "delete":
                 removed += i2 - i1
-            elif tag == "replace":
-                edited += min(i2 - i1, j2 - j1)
-                added += max(0, (j2 - j1) - (i2 - i1))
-                removed += max(0, (i2 - i1) - (j2 - j1))
+            elif tag == "replace":  # paired in order; a pair with little in common is one out, one in
+                pairs = min(i2 - i1, j2 - j1)
+                similar = sum(_similar(old[i1 + k], new[j1 + k]) for k in range(pairs))
+                edited += similar
+                added += (j2 - j1) - similar
+                removed += (i2 - i1) - similar
     counts = [_plural(n, w) for n, w in ((added, "added"), (removed, "removed"), (edited, "edited")) if n]
     if counts:
         parts.append(", ".join(counts))

@@ -29,7 +29,7 @@ NEAR = StorePolicy(near_dup_threshold=0.75)
 def page(url: str, text: str, canonical: str | None = None, title: str = "Original headline", site: str = "Outlet",
          published: datetime | None = T0, **extra) -> dict:
     canonical = canonical or url
-    values = dict(url=url, canonical_url=canonical, url_key=url_key(canonical), text_key=text_key(text), title=title,
+    values = dict(url=url, canonical_url=canonical, url_key=url_key(canonical), text_key=text_key(text), title=title,  # noqa: C408
                   authors=["A. Writer"], published_at=published, site_name=site, language="en", description=None,
                   image=None, tags=[], text=text, relevant=True, matched_terms=["WIC"], source="src",
                   first_seen_at=datetime.now(timezone.utc), run_id=None)

@@ -36,7 +36,7 @@ TEMPLATE_ZH = (["分享到：微信 微博 QQ空间", "字号：大 中 小"],
 def load_stories(path: Path) -> dict[str, list[str]]:
     """``=== name`` headers followed by paragraphs separated by blank lines."""
     stories: dict[str, list[str]] = {}
-    for block in re.split(r"^=== ", path.read_text(encoding="utf-8"), flags=re.M)[1:]:
+    for block in re.split(r"^=== ", path.read_text(encoding="utf-8"), flags=re.MULTILINE)[1:]:
         name, _, body = block.partition("\n")
         stories[name.strip()] = [p.strip() for p in body.split("\n\n") if p.strip()]
     return stories

@@ -16,7 +16,7 @@ from sqlalchemy import func, inspect, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from wicnews.db.placements import demote_former_original, record_placements
+from wicnews.db.placements import demote_former_original, page_metadata, record_placements
 from wicnews.models import PAGE_FIELDS, Article, ArticleBand, ArticleUrl
 
 
@@ -157,10 +157,12 @@ def store_article(session: Session, values: dict, other_urls: dict[str, str], ba
     if article_id is not None:
         # The canonical URL may already lead to another article (found there as a copy's or
         # an AMP page's URL): article_urls.url_key is unique, so it decides, atomically.
+        fetched = values["url_key"] in other_urls
         if _insert_ignore(session, ArticleUrl, {
                 "article_id": article_id, "url": values["canonical_url"], "url_key": values["url_key"],
-                "fetched": values["url_key"] in other_urls, "kind": "original", "source": values["source"],
-                "first_seen_at": values["first_seen_at"], "run_id": values.get("run_id")}) is None:
+                "fetched": fetched, "kind": "original", "source": values["source"],
+                "first_seen_at": values["first_seen_at"], "run_id": values.get("run_id"),
+                **(page_metadata(values) if fetched else {})}) is None:
             savepoint.rollback()
             outcome = "duplicate"
             article_id = session.execute(

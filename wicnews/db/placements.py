@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, false, select, update
 from sqlalchemy.orm import Session
 
 from wicnews.models import Article, ArticleUrl
@@ -30,19 +30,26 @@ def _looks_amp(url: str) -> bool:
 
 
 def placement_kind(url: str, key: str, article_key: str, article_url: str, page_key: str,
-                   hint: str | None = None) -> str:
+                   hint: str | None = None, same_outlet: bool = True) -> str:
     """The kind of the URL ``url`` (key ``key``) of the article whose canonical key is
     ``article_key``, found through a page whose own canonical key is ``page_key``.
 
     ``hint`` is what the crawl knows (``amp`` for an AMP page resolved to its canonical,
-    ``alias`` for the URL requested before a redirect)."""
+    ``alias`` for the URL requested before a redirect); ``same_outlet``: False when the
+    page names another outlet (site name) than the article's."""
     if key == article_key:
         return "original"
     if hint:
         return hint
-    if page_key == article_key and _host(url) == _host(article_url):
+    if page_key == article_key and same_outlet and _host(url) == _host(article_url):
         return "amp" if _looks_amp(url) else "alias"  # the same page under another URL of its own site
     return "copy"
+
+
+def page_metadata(values: dict) -> dict:
+    """What a placement keeps of the page found under it."""
+    return {"site_name": values.get("site_name"), "title": values.get("title"),
+            "published_at": values.get("published_at"), "authors": values.get("authors") or []}
 
 
 def record_placements(session: Session, article_id: int, values: dict, other_urls: dict[str, str],
@@ -53,15 +60,17 @@ def record_placements(session: Session, article_id: int, values: dict, other_url
     from wicnews.db.articles import _insert_many_ignore
 
     hints = hints or {}
-    article_key, article_url = session.execute(
-        select(Article.url_key, Article.canonical_url).where(Article.id == article_id)).one()
-    page = {"site_name": values.get("site_name"), "title": values.get("title"),
-            "published_at": values.get("published_at"), "authors": values.get("authors") or []}
+    article_key, article_url, article_site = session.execute(
+        select(Article.url_key, Article.canonical_url, Article.site_name).where(Article.id == article_id)).one()
+    same_outlet = not (article_site and values.get("site_name")
+                       and article_site.casefold() != values["site_name"].casefold())
+    page = page_metadata(values)
     rows = []
     for key, url in {values["url_key"]: values["canonical_url"], **other_urls}.items():
         fetched = key in other_urls
         rows.append({"article_id": article_id, "url": url, "url_key": key, "fetched": fetched,
-                     "kind": placement_kind(url, key, article_key, article_url, values["url_key"], hints.get(key)),
+                     "kind": placement_kind(url, key, article_key, article_url, values["url_key"], hints.get(key),
+                                            same_outlet),
                      "source": values["source"], "first_seen_at": values["first_seen_at"],
                      "run_id": values.get("run_id"),
                      **(page if fetched else {"site_name": None, "title": None, "published_at": None, "authors": None})})
@@ -73,10 +82,13 @@ def record_placements(session: Session, article_id: int, values: dict, other_url
 
 def demote_former_original(session: Session, article_id: int) -> None:
     """After another page took over an article (``_promote_original``), the URL that was
-    its original is one of its copies."""
-    article_key = select(Article.url_key).where(Article.id == article_id).scalar_subquery()
-    session.execute(update(ArticleUrl).where(ArticleUrl.article_id == article_id, ArticleUrl.kind == "original",
-                                             ArticleUrl.url_key != article_key).values(kind="copy"))
+    its original, and the URLs on another outlet than the new original's, are its copies."""
+    article_key, article_site = session.execute(
+        select(Article.url_key, Article.site_name).where(Article.id == article_id)).one()
+    other_outlet = ArticleUrl.site_name.is_not(None) & (ArticleUrl.site_name != article_site) if article_site else false()
+    session.execute(update(ArticleUrl).where(
+        ArticleUrl.article_id == article_id, ArticleUrl.url_key != article_key,
+        (ArticleUrl.kind == "original") | ((ArticleUrl.kind == "alias") & other_outlet)).values(kind="copy"))
 
 
 def _plain(value: Any) -> Any:

@@ -57,8 +57,6 @@ def record_placements(session: Session, article_id: int, values: dict, other_url
     """Record the canonical URL and the fetched URLs (``other_urls``: key -> URL) of a page
     as placements of article ``article_id``. A URL only named (a copy's canonical, not
     fetched) gets no page metadata; when it is fetched later, it takes the page's."""
-    from wicnews.db.articles import _insert_many_ignore
-
     hints = hints or {}
     article_key, article_url, article_site = session.execute(
         select(Article.url_key, Article.canonical_url, Article.site_name).where(Article.id == article_id)).one()
@@ -74,7 +72,10 @@ def record_placements(session: Session, article_id: int, values: dict, other_url
                      "source": values["source"], "first_seen_at": values["first_seen_at"],
                      "run_id": values.get("run_id"),
                      **(page if fetched else {"site_name": None, "title": None, "published_at": None, "authors": None})})
-    _insert_many_ignore(session, ArticleUrl, rows)
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(dialect.insert(ArticleUrl).values(rows).on_conflict_do_nothing())
     if other_urls:  # URLs named earlier (as a copy's canonical) and downloaded now
         session.execute(update(ArticleUrl).where(ArticleUrl.url_key.in_(list(other_urls)), ArticleUrl.fetched.is_(False))
                         .values(fetched=True, **page))

@@ -5,7 +5,8 @@ means the article is already stored (this run, an earlier one, or another proces
 text that shares an LSH band with a stored one that is at least
 ``WICNEWS_NEAR_DUP_THRESHOLD`` similar is a near-duplicate of it. Either way the URL it
 came under is recorded as one more URL of that article. Counts ``wicnews/articles_new``,
-``wicnews/duplicates`` (of which ``wicnews/near_duplicates``) and
+``wicnews/duplicates`` (of which ``wicnews/near_duplicates``), ``wicnews/revised`` (a
+stored article's page, fetched again, changed: a new revision) and
 ``wicnews/errors/store_failed``.
 """
 
@@ -61,6 +62,9 @@ class StorePipeline:
         run_id = self.stats.get_value("wicnews/run_id") if self.stats else None
         row = article_row(adapter, run_id)
         fetched = {canonicalize_url(u) for u in (adapter["url"], adapter.get("requested_url"), *adapter.get("via", ())) if u}
+        hints = {url_key(canonicalize_url(u)): "amp" for u in adapter.get("via", ()) if u}
+        if adapter.get("requested_url") and canonicalize_url(adapter["requested_url"]) != canonicalize_url(adapter["url"]):
+            hints.setdefault(url_key(canonicalize_url(adapter["requested_url"])), "alias")  # redirected from
         mine = functools.cache(lambda: shingles(row["text"]))  # only when a candidate turns up
         urls = {url_key(u): u for u in sorted(fetched)}
         try:
@@ -70,7 +74,7 @@ class StorePipeline:
                 else:
                     article_id, outcome = store_article(
                         session, row, urls, bands=adapter.get("bands") or (),
-                        score=lambda text: similarity(mine(), shingles(text)), policy=self.policy)
+                        score=lambda text: similarity(mine(), shingles(text)), policy=self.policy, hints=hints)
                 raw = adapter.get("raw")
                 if self.keep_raw and raw and article_id is not None:  # every fetch, copies included
                     keep_raw_page(session, article_id, raw["url"], raw["headers"], raw["body"])
@@ -85,6 +89,9 @@ class StorePipeline:
             self._inc("wicnews/stubs_upgraded")
             logger.info("article #%d: stub upgraded to the full article: %s <%s>", article_id, row["title"],
                         row["canonical_url"])
+        elif outcome == "revised":
+            self._inc("wicnews/revised")
+            logger.info("article #%d changed: new revision stored from <%s>", article_id, adapter["url"])
             return item
         elif outcome != "new":
             self._inc("wicnews/duplicates")

@@ -57,8 +57,9 @@ def test_migrations_match_the_models(engine):
 def test_same_canonical_url_or_same_text_is_one_article(engine):
     first, outcome = store(engine, row("http://a/1", "the text of one article"))
     assert outcome == "new"
-    assert store(engine, row("http://a/1", "the text, edited later")) == (first, "duplicate")
     assert store(engine, row("http://b/copy", "The  TEXT of one article!"), "http://b/copy") == (first, "duplicate")
+    # the same page fetched again with another text: one article, a new revision of it
+    assert store(engine, row("http://a/1", "the text, edited later")) == (first, "revised")
     with Session(engine) as s:
         assert s.scalar(select(func.count()).select_from(Article)) == 1
         urls = set(s.scalars(select(ArticleUrl.url).where(ArticleUrl.article_id == first)))

@@ -1,8 +1,9 @@
 """The ``wicnews`` command: argparse over the library, one module per command
 (``wicnews.commands``).
 
-    wicnews crawl [--sources FILE] [--feed URL]... [--sitemap URL]... [--page URL]... [--db URL] [-s NAME=VALUE]...
+    wicnews crawl [--recheck] [--sources FILE] [--feed URL]... [--sitemap URL]... [--page URL]... [--db URL] [-s NAME=VALUE]...
     wicnews new [--since WHEN] [--all] [--limit N] [--format table|json] [--db URL]
+    wicnews show ID|URL [--format table|json] [--db URL]
     wicnews runs [--limit N] [--format table|json] [--db URL]
     wicnews extract PATH_OR_URL [--url URL] [--format text|json]
     wicnews reextract [--since WHEN] [--db URL]
@@ -34,12 +35,13 @@ from wicnews.commands import (
     reextract,
     relevance,
     schedule,
+    show,
     sources_check,
 )
 from wicnews.errors import ConfigError, DatabaseError
 
 # In the order `wicnews --help` lists them.
-COMMANDS = (crawl, new, relevance, extract, reextract, demo, schedule, database, backfill, sources_check)
+COMMANDS = (crawl, new, show, relevance, extract, reextract, demo, schedule, database, backfill, sources_check)
 
 
 class _Parser(argparse.ArgumentParser):

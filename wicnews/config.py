@@ -57,6 +57,12 @@ def parse_span(value: object, what: str = "span") -> int:
     return seconds
 
 
+def parse_spans(value: object, what: str = "spans") -> tuple[int, ...]:
+    """``"1h,6h,24h,72h"`` -> seconds, ascending; an empty value is no spans."""
+    parts = [p for p in str(value or "").split(",") if p.strip()]
+    return tuple(sorted({parse_span(p, what) for p in parts}))
+
+
 def parse_since(value: str | None, now: datetime | None = None) -> datetime | None:
     """``24h``, ``7d``, ``30m``, ``2w`` (before ``now``) or an ISO 8601 date/date-time
     (naive = UTC) -> an aware datetime; None stays None."""

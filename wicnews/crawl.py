@@ -50,6 +50,9 @@ def run_crawl(settings: Settings, sources: list[Source], **spider_args) -> Crawl
 
     if not sources:
         raise ConfigError("no enabled sources to crawl")
+    from wicnews.config import parse_spans
+
+    parse_spans(settings.get("WICNEWS_RECHECK_AFTER"), "WICNEWS_RECHECK_AFTER")  # a mistake stops here, not mid-crawl
     engine = open_database(settings.get("WICNEWS_DATABASE_URL"), auto_upgrade=settings.getbool("WICNEWS_AUTO_UPGRADE"))
     try:
         process = CrawlerProcess(settings)

@@ -22,6 +22,8 @@ Behaviour
   ``size`` (generate an HTML page of exactly that many bytes, streamed).
 * Hit log: each request except the control paths counts one hit for its path.
   ``GET /__hits`` returns ``{path: count}`` as JSON; ``GET`` or ``POST /__reset`` clears it.
+* Editions: ``GET /__version?v=N`` makes the site serve ``NAME.vN.EXT`` instead of ``NAME.EXT``
+  wherever such a file exists (an article edited between two crawls); ``v=1`` goes back.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ __all__ = ["CONTENT_TYPES", "FixtureServer", "main", "make_server", "start_in_th
 BASE_TOKEN = b"{{BASE}}"
 HITS_PATH = "/__hits"
 RESET_PATH = "/__reset"
+VERSION_PATH = "/__version"
 ROUTES_FILE = "_routes.json"
 CHUNK = 64 * 1024
 
@@ -116,6 +119,7 @@ class FixtureServer(ThreadingHTTPServer):
             raise NotADirectoryError(f"fixture root is not a directory: {root}")
         self._hits: dict[str, int] = {}
         self._hits_lock = threading.Lock()
+        self.version = 1  # which edition of a page to serve: see VERSION_PATH
         super().__init__((host, port), FixtureHandler)
         self.base_url = f"http://{host}:{self.server_address[1]}"
 
@@ -209,6 +213,13 @@ class FixtureHandler(BaseHTTPRequestHandler):
                 self.server.reset_hits()
                 self._send(200, {"Content-Type": "application/json"}, b"{}", head)
                 return
+            if url_path == VERSION_PATH:
+                query = urlsplit(self.path).query
+                value = dict(p.partition("=")[::2] for p in query.split("&") if p).get("v", "1")
+                self.server.version = int(value) if value.isdigit() and int(value) > 0 else 1
+                self._send(200, {"Content-Type": "application/json"},
+                           json.dumps({"version": self.server.version}).encode(), head)
+                return
             if self.command == "POST":
                 self._send(405, {"Content-Type": "text/plain"}, b"method not allowed\n", head)
                 return
@@ -221,6 +232,9 @@ class FixtureHandler(BaseHTTPRequestHandler):
             if file is None:
                 self._not_found(url_path, head)
                 return
+            edition = file.with_name(f"{file.stem}.v{self.server.version}{file.suffix}")
+            if self.server.version > 1 and edition.is_file():  # the site edited this page
+                file = edition
             body = self.server.substitute(file.read_bytes(), file)
             self._send(200, {"Content-Type": _content_type(file)}, body, head)
         except (ConnectionError, TimeoutError):

@@ -16,7 +16,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from sqlalchemy.orm import Session
 
 from wicnews.crawldb import crawl_engine
-from wicnews.db.articles import is_settled
+from wicnews.db.revisions import RecheckPolicy, recheck_due
 from wicnews.failures import (
     AlreadySeen,
     PrivateAddressRefused,
@@ -29,24 +29,37 @@ from wicnews.urls import url_key
 class SkipSeenMiddleware:
     """A monitoring cycle re-reads the same feeds; their old items are stored already.
     Article requests (``meta["wicnews_article"]``) whose URL leads to a stored article are
-    ignored before download and counted as ``wicnews/skipped/seen``. Off with
-    ``WICNEWS_SKIP_SEEN=False`` (every article is then fetched and deduped by the store)."""
+    ignored before download and counted as ``wicnews/skipped/seen``, unless a recheck of
+    that article's page is due (``RecheckPolicy``: ``WICNEWS_RECHECK_AFTER``,
+    ``WICNEWS_RECHECK``; counted as ``wicnews/rechecked``): then it is downloaded again and
+    the store keeps a new revision if it changed. Off with ``WICNEWS_SKIP_SEEN=False``
+    (every article is then fetched and deduped by the store)."""
 
-    def __init__(self, engine):
+    def __init__(self, engine, policy: RecheckPolicy | None = None, stats=None):
         self.engine = engine
+        self.policy = policy or RecheckPolicy(after=())
+        self.stats = stats
 
     @classmethod
     def from_crawler(cls, crawler):
-        if not crawler.settings.getbool("WICNEWS_SKIP_SEEN"):
+        from wicnews.config import parse_spans
+
+        s = crawler.settings
+        if not s.getbool("WICNEWS_SKIP_SEEN"):
             raise NotConfigured("WICNEWS_SKIP_SEEN is off")
-        return cls(crawl_engine(crawler))
+        policy = RecheckPolicy(after=parse_spans(s.get("WICNEWS_RECHECK_AFTER"), "WICNEWS_RECHECK_AFTER"),
+                               always=s.getbool("WICNEWS_RECHECK"))
+        return cls(crawl_engine(crawler), policy, crawler.stats)
 
     def process_request(self, request):
         if not request.meta.get("wicnews_article"):
             return
-        with Session(self.engine) as session:
-            if is_settled(session, url_key(request.url)):
-                raise AlreadySeen("already stored")
+        with Session(self.engine) as session, session.begin():
+            due = recheck_due(session, url_key(request.url), self.policy)
+        if due is False:
+            raise AlreadySeen("already stored")
+        if due and self.stats is not None:
+            self.stats.inc_value("wicnews/rechecked")
         return
 
 

@@ -81,6 +81,7 @@ class Run(Base):
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
     not_relevant: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
+    revised: Mapped[int] = mapped_column(Integer, default=0)  # stored articles whose page changed (revisions)
     error_counts: Mapped[dict] = mapped_column(default=dict)
 
 
@@ -177,8 +178,17 @@ class ArticleBand(Base):
                                             index=True)
 
 
+# The kinds of placement (``article_urls.kind``).
+PLACEMENT_KINDS = ("original", "amp", "copy", "alias")
+
+
 class ArticleUrl(Base):
-    """A URL that led to an article: its canonical URL, the URL fetched, copies elsewhere."""
+    """A placement: a URL under which an article was found, with what that page said.
+
+    ``kind``: ``original`` (the article's canonical URL), ``amp`` (its AMP edition),
+    ``copy`` (the same text on another page: a syndicated or republished copy), ``alias``
+    (another URL of the same page: a redirect, a tracking variant). The page's own outlet,
+    headline, time and authors are kept (None while the URL is only named, not fetched)."""
 
     __tablename__ = "article_urls"
 
@@ -190,6 +200,29 @@ class ArticleUrl(Base):
     site_name: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(Text)
     first_seen_at: Mapped[datetime]
+    run_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("runs.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(16), default="original")
+    title: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None]
+    authors: Mapped[list | None] = mapped_column()
+    checked_at: Mapped[datetime | None]  # last time a recheck let this URL be downloaded again
+
+
+class ArticleRevision(Base):
+    """A version of an article's page: number 1 is the text first stored, the next ones what
+    a recheck found changed (``summary``: what changed). The article row holds the latest.
+    Written only once an article changes (an article never revised has no rows here)."""
+
+    __tablename__ = "article_revisions"
+    __table_args__ = (UniqueConstraint("article_id", "number", name="uq_article_revisions_article_number"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    article_id: Mapped[int] = mapped_column(BigId, ForeignKey("articles.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    fetched_at: Mapped[datetime]
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text)
     run_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("runs.id", ondelete="SET NULL"))
 
 

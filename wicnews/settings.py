@@ -33,6 +33,13 @@ WICNEWS_NEAR_DUP_CANDIDATES = 20
 # Below this similarity, two texts under one canonical URL are different articles (the
 # page's canonical link is wrong: a template's section link, a wrong og:url).
 WICNEWS_CANONICAL_MIN_SIMILARITY = 0.3
+# When to download a stored article's page again to catch edits (a new revision when its
+# title or text changed): after each of these spans since it was first stored (comma
+# separated, e.g. "1h,6h,24h,72h"); empty: never, unless WICNEWS_RECHECK.
+WICNEWS_RECHECK_AFTER = "1h,6h,24h,72h"
+# Recheck every stored article URL that the sources list again, whatever its age
+# (`wicnews crawl --recheck`).
+WICNEWS_RECHECK = False
 # Extracted texts shorter than this many characters are not articles.
 WICNEWS_MIN_TEXT_CHARS = 200
 # Let public sources lead the crawler to private, loopback or link-local addresses.

@@ -10,6 +10,8 @@ from wicnews.commands import EXIT_FAILED, add_source_options
 def register(sub) -> None:
     p = sub.add_parser("crawl", help="run one monitoring cycle over the configured (or given) sources")
     add_source_options(p)
+    p.add_argument("--recheck", action="store_true",
+                   help="download again every stored article the sources list, to catch edits (new revisions)")
     p.set_defaults(func=run)
 
 
@@ -17,7 +19,8 @@ def run(args) -> int:
     from wicnews.config import build_settings
     from wicnews.crawl import crawl_sources, run_crawl
 
-    settings = build_settings(args.db, args.set, WICNEWS_SOURCES=args.sources, WICNEWS_TOPIC=args.topic)
+    settings = build_settings(args.db, args.set, WICNEWS_SOURCES=args.sources, WICNEWS_TOPIC=args.topic,
+                              WICNEWS_RECHECK=True if args.recheck else None)
     result = run_crawl(settings, crawl_sources(settings, args.feed, args.sitemap, args.page))
     return report(result)
 

@@ -7,14 +7,16 @@ duplicates by MinHash bands and a similarity check; the thresholds come from set
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, inspect, or_, select, update
+from sqlalchemy import delete, func, inspect, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from wicnews.db.placements import demote_former_original, page_metadata, record_placements
 from wicnews.models import PAGE_FIELDS, Article, ArticleBand, ArticleEntity, ArticleUrl
 
 
@@ -120,46 +122,65 @@ def _wrong_canonical(session: Session, article_id: int, values: dict, other_urls
     return score(existing) < policy.canonical_min_similarity
 
 
+def lock_bands(session: Session, bands) -> None:
+    """Serialise the near-duplicate checks of texts that share a band, across processes,
+    until the transaction ends: the check sees only committed rows, so two near-copies
+    stored at the same moment could both be new. PostgreSQL: one transaction-scoped
+    advisory lock per band, taken in one order (no deadlock). SQLite needs none: every
+    write transaction starts with ``BEGIN IMMEDIATE``, so writers run one at a time."""
+    if session.get_bind().dialect.name != "postgresql" or not bands:
+        return
+    keys = sorted({int.from_bytes(hashlib.blake2b(b.encode(), digest_size=8).digest(), "big", signed=True)
+                   for b in bands})
+    session.execute(text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS t(k)"),
+                    {"keys": keys})
+
+
 def store_article(session: Session, values: dict, other_urls: dict[str, str], bands=(),
-                  score: Callable[[str], float] | None = None, policy: StorePolicy = StorePolicy(near_dup_threshold=0.0)
-                  ) -> tuple[int, str]:
+                  score: Callable[[str], float] | None = None, policy: StorePolicy = StorePolicy(near_dup_threshold=0.0),
+                  hints: dict[str, str] | None = None) -> tuple[int, str]:
     """Store an article unless it is already stored; returns ``(article_id, outcome)`` with
-    outcome ``new``, ``duplicate``, ``near_duplicate`` or ``canonical_ignored`` (stored as
-    new under its own URL: its canonical URL belongs to an article with another text).
+    outcome ``new``, ``duplicate``, ``near_duplicate``, ``canonical_ignored`` (stored as
+    new under its own URL: its canonical URL belongs to an article with another text) or
+    ``revised`` (the page that represents a stored article, fetched again, changed: see
+    ``wicnews.db.revisions.revise``).
 
     ``values`` holds the ``Article`` columns (``url_key`` and ``text_key`` included);
-    ``other_urls`` maps URL keys to the URLs it was fetched under (requested, final).
+    ``other_urls`` maps URL keys to the URLs it was fetched under (requested, final);
+    ``hints`` maps some of those keys to their placement kind (``amp``, ``alias``).
     Exact duplicates (same canonical URL or text) are found by the unique constraints with
     ``INSERT ... ON CONFLICT``. When ``bands`` and ``score`` are given (``score(text)`` is the
     similarity of a stored text to this one), a stored article sharing a band and scoring at
-    least ``policy.near_dup_threshold`` makes this one a near-duplicate. Either way the canonical and the
-    other URLs are recorded as URLs of the article. An original that arrives after its copy
+    least ``policy.near_dup_threshold`` makes this one a near-duplicate (checks of texts
+    sharing a band are serialised: ``lock_bands``). Either way the canonical and the
+    other URLs are recorded as placements of the article. An original that arrives after its copy
     becomes the article's representative (see ``_promote_original``).
     """
-    def url_row(article_id: int, url: str, key: str) -> dict:
-        return {"article_id": article_id, "url": url, "url_key": key, "fetched": key in other_urls,
-                "site_name": values.get("site_name"), "source": values["source"],
-                "first_seen_at": values["first_seen_at"], "run_id": values.get("run_id")}
-
     if values.get("text_status", "full") == "full" and (stub_id := _upgrade_stub(session, values, other_urls)):
         _add_bands(session, stub_id, bands)
-        _insert_many_ignore(session, ArticleUrl, [url_row(stub_id, url, key) for key, url in
-                                                  {values["url_key"]: values["canonical_url"], **other_urls}.items()])
-        _mark_fetched(session, stub_id, other_urls)
+        set_entities(session, stub_id, (values.get("relevance") or {}).get("entities") or [])
+        record_placements(session, stub_id, values, other_urls, hints)
         return stub_id, "upgraded"
+    near_dup_on = bool(bands and score and policy.near_dup_threshold)
+    if near_dup_on:
+        lock_bands(session, bands)
     outcome, same_url = "new", False
     savepoint = session.begin_nested()
     article_id = _insert_ignore(session, Article, values)
     if article_id is not None:
         # The canonical URL may already lead to another article (found there as a copy's or
         # an AMP page's URL): article_urls.url_key is unique, so it decides, atomically.
-        if _insert_ignore(session, ArticleUrl, url_row(article_id, values["canonical_url"], values["url_key"])) is None:
+        fetched = values["url_key"] in other_urls
+        if _insert_ignore(session, ArticleUrl, {
+                "article_id": article_id, "url": values["canonical_url"], "url_key": values["url_key"],
+                "fetched": fetched, "kind": "original", "source": values["source"],
+                "first_seen_at": values["first_seen_at"], "run_id": values.get("run_id"),
+                **(page_metadata(values) if fetched else {})}) is None:
             savepoint.rollback()
             outcome = "duplicate"
             article_id = session.execute(
                 select(ArticleUrl.article_id).where(ArticleUrl.url_key == values["url_key"])).scalar_one()
-        elif (bands and score and policy.near_dup_threshold
-              and (near := _near_duplicate(session, article_id, bands, score, policy))):
+        elif near_dup_on and score and (near := _near_duplicate(session, article_id, bands, score, policy)):
             savepoint.rollback()
             outcome, article_id = "near_duplicate", near
         else:
@@ -177,23 +198,23 @@ def store_article(session: Session, values: dict, other_urls: dict[str, str], ba
         # two different texts under one canonical URL: the page's canonical link is wrong
         own_key = next(k for k, u in other_urls.items() if u == values["url"])
         article_id, outcome = store_article(session, {**values, "canonical_url": values["url"], "url_key": own_key},
-                                            other_urls, bands, score, policy)
+                                            other_urls, bands, score, policy, hints)
         return article_id, "canonical_ignored" if outcome == "new" else outcome
-    promoted = outcome != "new" and _promote_original(session, article_id, values, same_url=same_url)
-    if outcome == "new" or promoted:
+    if same_url and values["url"] == values["canonical_url"] and session.scalar(
+            select(Article.url).where(Article.id == article_id)) == values["url"]:
+        from wicnews.db.revisions import revise
+
+        if revise(session, article_id, values):  # the representative page, fetched again, changed
+            outcome = "revised"
+    promoted = outcome in ("duplicate", "near_duplicate") and _promote_original(session, article_id, values,
+                                                                                  same_url=same_url)
+    if outcome in ("new", "revised") or promoted:
         _add_bands(session, article_id, bands)
         set_entities(session, article_id, (values.get("relevance") or {}).get("entities") or [])
-    _insert_many_ignore(session, ArticleUrl, [url_row(article_id, url, key) for key, url in
-                                              {values["url_key"]: values["canonical_url"], **other_urls}.items()])
-    _mark_fetched(session, article_id, other_urls)
+    if promoted:
+        demote_former_original(session, article_id)
+    record_placements(session, article_id, values, other_urls, hints)
     return article_id, outcome
-
-
-def _mark_fetched(session: Session, article_id: int, other_urls: dict[str, str]) -> None:
-    """URLs named earlier (as a copy's canonical, as a stub's link) and downloaded now."""
-    if other_urls:
-        session.execute(update(ArticleUrl).where(ArticleUrl.url_key.in_(list(other_urls)), ArticleUrl.fetched.is_(False))
-                        .values(fetched=True))
 
 
 def _upgrade_stub(session: Session, values: dict, other_urls: dict[str, str]) -> int | None:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from wicnews.db.placements import placements_of
 from wicnews.models import PUBLIC_FIELDS, Article, ArticleEntity, ArticleUrl, Run
 
 
@@ -17,9 +18,11 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def article_dict(article: Article, also_at: list[str]) -> dict:
-    """An article as users see it (JSON-ready): every public column, and ``also_at``."""
-    return {**{name: _plain(getattr(article, name)) for name in PUBLIC_FIELDS}, "also_at": also_at}
+def article_dict(article: Article, also_at: list[str], placements: list[dict] | None = None) -> dict:
+    """An article as users see it (JSON-ready): every public column, ``also_at`` (the other
+    URLs, kept for compatibility) and ``placements`` (see ``wicnews.db.placements``)."""
+    return {**{name: _plain(getattr(article, name)) for name in PUBLIC_FIELDS}, "also_at": also_at,
+            "placements": placements or []}
 
 
 def run_dict(run: Run) -> dict:
@@ -71,8 +74,44 @@ def coverage(engine: Engine, since: datetime | None, include_all: bool = False, 
     """``wicnews new``: the articles first seen since ``since``, as ``article_dict``s."""
     with Session(engine) as session:
         articles = new_articles(session, since, include_all, limit, levels=levels, entity=entity)
-        copies = other_urls(session, [a.id for a in articles])
-        return [article_dict(a, copies[a.id]) for a in articles]
+        ids = [a.id for a in articles]
+        copies, placed = other_urls(session, ids), placements_of(session, ids)
+        return [article_dict(a, copies[a.id], placed[a.id]) for a in articles]
+
+
+def find_article(session: Session, ident: str) -> Article | None:
+    """The article with id ``ident`` (``123`` or ``#123``), or the one found under the URL
+    ``ident`` (any of its placements)."""
+    from wicnews.urls import canonicalize_url, url_key
+
+    if ident.lstrip("#").isdigit():
+        return session.get(Article, int(ident.lstrip("#")))
+    try:
+        key = url_key(canonicalize_url(ident.strip()))
+    except ValueError:
+        return None
+    article_id = session.scalar(select(ArticleUrl.article_id).where(ArticleUrl.url_key == key))
+    if article_id is None:
+        article_id = session.scalar(select(Article.id).where(Article.url_key == key))
+    return session.get(Article, article_id) if article_id is not None else None
+
+
+def article_detail(engine: Engine, ident: str) -> dict | None:
+    """``wicnews show``: one article with its placements and its revisions (oldest first;
+    an article never revised has one, the version stored)."""
+    from wicnews.db.revisions import revisions_of
+
+    with Session(engine) as session:
+        article = find_article(session, ident)
+        if article is None:
+            return None
+        detail = article_dict(article, other_urls(session, [article.id])[article.id],
+                              placements_of(session, [article.id])[article.id])
+        revisions = [{"number": r.number, "fetched_at": _plain(r.fetched_at), "title": r.title, "text": r.text,
+                      "summary": r.summary} for r in revisions_of(session, article.id)]
+        detail["revisions"] = revisions or [{"number": 1, "fetched_at": _plain(article.first_seen_at),
+                                             "title": article.title, "text": article.text, "summary": "first stored"}]
+        return detail
 
 
 def recent_runs(engine: Engine, limit: int = 20) -> list[dict]:
@@ -80,19 +119,3 @@ def recent_runs(engine: Engine, limit: int = 20) -> list[dict]:
     with Session(engine) as session:
         return [run_dict(r) for r in session.scalars(select(Run).order_by(Run.id.desc()).limit(limit))]
 
-
-def find_article(session: Session, ref: str) -> Article | None:
-    """The article a user names: its id (``42`` or ``#42``), or any URL it was found under."""
-    from wicnews.urls import url_key
-
-    ref = ref.strip()
-    if ref.lstrip("#").isdigit():
-        return session.get(Article, int(ref.lstrip("#")))
-    try:
-        key = url_key(ref)
-    except ValueError:
-        return None
-    found = session.scalar(select(ArticleUrl.article_id).where(ArticleUrl.url_key == key))
-    if found is None:
-        found = session.scalar(select(Article.id).where(Article.url_key == key))
-    return session.get(Article, found) if found is not None else None

@@ -21,6 +21,7 @@ def run_counts(stats: dict) -> dict:
         "articles_new": stats.get("wicnews/articles_new", 0),
         "duplicates": stats.get("wicnews/duplicates", 0),
         "not_relevant": stats.get("wicnews/not_relevant", 0),
+        "revised": stats.get("wicnews/revised", 0),
         "errors": sum(errors.values()),
         "error_counts": dict(sorted({**errors, **skipped}.items())),
     }
@@ -37,7 +38,7 @@ def run_status(stats: dict, reason: str) -> str:
 
 def start_run(session: Session, spider: str, sources: list[str]) -> int:
     run = Run(spider=spider, started_at=utcnow(), status="running", sources=sources,
-              pages_fetched=0, articles_new=0, duplicates=0, not_relevant=0, errors=0, error_counts={})
+              pages_fetched=0, articles_new=0, duplicates=0, not_relevant=0, revised=0, errors=0, error_counts={})
     session.add(run)
     session.flush()
     return run.id

@@ -5,6 +5,8 @@ from __future__ import annotations
 import unicodedata
 from typing import TextIO
 
+from wicnews.db.placements import outlets
+
 
 def _cells(ch: str) -> int:
     return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
@@ -39,6 +41,8 @@ def articles(rows: list[dict], out: TextIO) -> None:
               f"{fit(row['title'], 90).rstrip()}{flag}", file=out)
         others = len(row["also_at"])
         copies = f"  (+{others} other URL{'s' if others != 1 else ''})" if others else ""
+        if (n := outlets(row.get("placements") or [])) > 1:
+            copies += f"  [{n} outlets]"
         print(f"       {row['canonical_url']}{copies}", file=out)
         why = relevance_summary(row.get("relevance")) or ", ".join(row["matched_terms"])
         if why:
@@ -73,13 +77,37 @@ def explain_lines(verdict: dict) -> list[str]:
     return lines
 
 
+def article_detail(row: dict, out: TextIO) -> None:
+    """``wicnews show``: the article, its placements (one a line) and its revisions with
+    what changed; the latest text in full."""
+    print(f"#{row['id']}  {row['title'] or '(no title)'}", file=out)
+    published = (row["published_at"] or "date unknown")[:16].replace("T", " ")
+    print(f"{row['site_name'] or '-'} · {published} UTC · {row['language'] or '--'} · "
+          f"{'relevant' if row['relevant'] else 'not relevant'} · first seen {row['first_seen_at'][:16].replace('T', ' ')}",
+          file=out)
+    print(row["canonical_url"], file=out)
+    placements = row["placements"]
+    print(f"\nPLACEMENTS ({len(placements)}, {outlets(placements)} outlet{'s' if outlets(placements) != 1 else ''})",
+          file=out)
+    for p in placements:
+        when = (p["published_at"] or "")[:16].replace("T", " ") or ("not fetched" if not p["fetched"] else "-")
+        print(f"  {p['kind']:<8} {fit(p['site_name'], 24)}  {when:<16}  {fit(p['title'], 60).rstrip()}", file=out)
+        print(f"           {p['url']}", file=out)
+    print(f"\nREVISIONS ({len(row['revisions'])})", file=out)
+    for r in row["revisions"]:
+        print(f"  {r['number']:>3}  {r['fetched_at'][:16].replace('T', ' ')}  {fit(r['title'], 60).rstrip()}  "
+              f"({r['summary']})", file=out)
+    print(f"\n{row['text']}", file=out)
+
+
 def run_line(run: dict) -> str:
     """One line saying how a run ended and what it counted."""
     counts = run["error_counts"]
     errors = ", ".join(f"{k} {v}" for k, v in counts.items() if not k.startswith("skipped_"))
     skipped = ", ".join(f"{k.removeprefix('skipped_')} {v}" for k, v in counts.items() if k.startswith("skipped_"))
     return (f"run #{run['id']} {run['status']}: {run['pages_fetched']} pages fetched, {run['articles_new']} new articles, "
-            f"{run['duplicates']} duplicates, {run['not_relevant']} not relevant, {run['errors']} errors"
+            f"{run['duplicates']} duplicates, {run['not_relevant']} not relevant, "
+            + (f"{run['revised']} revised, " if run.get("revised") else "") + f"{run['errors']} errors"
             + (f" ({errors})" if errors else "") + (f"; skipped: {skipped}" if skipped else ""))
 
 

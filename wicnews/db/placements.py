@@ -1,0 +1,120 @@
+"""Placements: every URL an article was found under, with that page's outlet, headline and time.
+
+The write side (``record_placements``) is called by ``store_article`` once it knows which
+article a page belongs to; the read side (``placements_of``) serves ``wicnews new`` and
+``wicnews show``. A URL is recorded once (``article_urls.url_key`` is unique,
+``INSERT ... ON CONFLICT DO NOTHING``): the first page seen under a URL describes it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import case, false, select, update
+from sqlalchemy.orm import Session
+
+from wicnews.models import Article, ArticleUrl
+
+
+def _host(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.")
+
+
+def _looks_amp(url: str) -> bool:
+    parts = urlsplit(url)
+    return "amp" in parts.path.lower().strip("/").split("/") or parts.path.lower().endswith(".amp") \
+        or "amp=1" in parts.query.lower() or (parts.hostname is not None and parts.hostname.startswith("amp."))
+
+
+def placement_kind(url: str, key: str, article_key: str, article_url: str, page_key: str,
+                   hint: str | None = None, same_outlet: bool = True) -> str:
+    """The kind of the URL ``url`` (key ``key``) of the article whose canonical key is
+    ``article_key``, found through a page whose own canonical key is ``page_key``.
+
+    ``hint`` is what the crawl knows (``amp`` for an AMP page resolved to its canonical,
+    ``alias`` for the URL requested before a redirect); ``same_outlet``: False when the
+    page names another outlet (site name) than the article's."""
+    if key == article_key:
+        return "original"
+    if hint:
+        return hint
+    if page_key == article_key and same_outlet and _host(url) == _host(article_url):
+        return "amp" if _looks_amp(url) else "alias"  # the same page under another URL of its own site
+    return "copy"
+
+
+def page_metadata(values: dict) -> dict:
+    """What a placement keeps of the page found under it."""
+    return {"site_name": values.get("site_name"), "title": values.get("title"),
+            "published_at": values.get("published_at"), "authors": values.get("authors") or []}
+
+
+def record_placements(session: Session, article_id: int, values: dict, other_urls: dict[str, str],
+                      hints: dict[str, str] | None = None) -> None:
+    """Record the canonical URL and the fetched URLs (``other_urls``: key -> URL) of a page
+    as placements of article ``article_id``. A URL only named (a copy's canonical, not
+    fetched) gets no page metadata; when it is fetched later, it takes the page's."""
+    hints = hints or {}
+    article_key, article_url, article_site = session.execute(
+        select(Article.url_key, Article.canonical_url, Article.site_name).where(Article.id == article_id)).one()
+    same_outlet = not (article_site and values.get("site_name")
+                       and article_site.casefold() != values["site_name"].casefold())
+    page = page_metadata(values)
+    rows = []
+    for key, url in {values["url_key"]: values["canonical_url"], **other_urls}.items():
+        fetched = key in other_urls
+        rows.append({"article_id": article_id, "url": url, "url_key": key, "fetched": fetched,
+                     "kind": placement_kind(url, key, article_key, article_url, values["url_key"], hints.get(key),
+                                            same_outlet),
+                     "source": values["source"], "first_seen_at": values["first_seen_at"],
+                     "run_id": values.get("run_id"),
+                     **(page if fetched else {"site_name": None, "title": None, "published_at": None, "authors": None})})
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(dialect.insert(ArticleUrl).values(rows).on_conflict_do_nothing())
+    if other_urls:  # URLs named earlier (as a copy's canonical) and downloaded now
+        session.execute(update(ArticleUrl).where(ArticleUrl.url_key.in_(list(other_urls)), ArticleUrl.fetched.is_(False))
+                        .values(fetched=True, **page))
+
+
+def demote_former_original(session: Session, article_id: int) -> None:
+    """After another page took over an article (``_promote_original``), the URL that was
+    its original, and the URLs on another outlet than the new original's, are its copies."""
+    article_key, article_site = session.execute(
+        select(Article.url_key, Article.site_name).where(Article.id == article_id)).one()
+    other_outlet = ArticleUrl.site_name.is_not(None) & (ArticleUrl.site_name != article_site) if article_site else false()
+    session.execute(update(ArticleUrl).where(
+        ArticleUrl.article_id == article_id, ArticleUrl.url_key != article_key,
+        (ArticleUrl.kind == "original") | ((ArticleUrl.kind == "alias") & other_outlet)).values(kind="copy"))
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+PLACEMENT_FIELDS = ("url", "kind", "site_name", "title", "published_at", "authors", "source", "first_seen_at",
+                    "fetched")
+
+
+def placements_of(session: Session, article_ids: list[int]) -> dict[int, list[dict]]:
+    """For each article, its placements as JSON-ready dicts: the page that represents the
+    article first, then the others in the order they were found."""
+    result: dict[int, list[dict]] = {i: [] for i in article_ids}
+    if not article_ids:
+        return result
+    first = case((ArticleUrl.url == Article.url, 0), (ArticleUrl.kind == "original", 1), else_=2)
+    rows = session.execute(
+        select(ArticleUrl).join(Article, Article.id == ArticleUrl.article_id)
+        .where(ArticleUrl.article_id.in_(article_ids)).order_by(ArticleUrl.article_id, first, ArticleUrl.id)).scalars()
+    for placement in rows:
+        result[placement.article_id].append({name: _plain(getattr(placement, name)) for name in PLACEMENT_FIELDS})
+    return result
+
+
+def outlets(placements: list[dict]) -> int:
+    """How many outlets an article ran on: distinct site names (the host where unknown)."""
+    return len({(p["site_name"] or _host(p["url"])).casefold() for p in placements if p["fetched"]}) or 1

@@ -1,0 +1,152 @@
+"""Revisions: a stored article whose page changed, and when to look at a page again.
+
+A page downloaded again under the URL that represents a stored article (a recheck) may
+have been edited: when its title or text changed materially, ``revise`` keeps the earlier
+version as a revision, stores the new one as the next revision and lets the article show
+it. A page that now fails never reaches the store; an empty one, or one that lost most of
+its text (an error or paywall page served with status 200), never replaces a good revision.
+
+When to recheck (``RecheckPolicy``): a few times in an article's first days (after each
+span of ``WICNEWS_RECHECK_AFTER``, counted from when it was first stored), or every time
+its URL is listed again (``wicnews crawl --recheck``, ``WICNEWS_RECHECK``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from wicnews.models import Article, ArticleRevision, ArticleUrl, utcnow
+
+logger = logging.getLogger(__name__)
+
+# A new text shorter than this share of the stored one is not taken as a revision (an
+# error page, a paywall teaser, a template that lost its article body).
+MIN_KEPT_SHARE = 0.2
+
+
+@dataclass(frozen=True)
+class RecheckPolicy:
+    """``after``: seconds after first storing at which an article's page is due again;
+    ``always``: every stored article URL listed again is due (``--recheck``)."""
+
+    after: tuple[int, ...] = (3600, 6 * 3600, 24 * 3600, 72 * 3600)
+    always: bool = False
+
+    def due(self, first_seen: datetime, checked: datetime | None, now: datetime) -> bool:
+        """True when a span has passed since ``first_seen`` that no check has covered yet."""
+        if self.always:
+            return True
+        passed = [first_seen + timedelta(seconds=s) for s in self.after if first_seen + timedelta(seconds=s) <= now]
+        return bool(passed) and (checked is None or checked < max(passed))
+
+
+def recheck_due(session: Session, key: str, policy: RecheckPolicy, now: datetime | None = None) -> bool | None:
+    """For the URL with key ``key``: None when it has not led to a stored article yet (fetch
+    it); True when it is the page that represents a stored article and a recheck is due
+    (its ``checked_at`` is set to now: a recheck that fails counts as done); False
+    otherwise (skip it)."""
+    now = now or utcnow()
+    row = session.execute(
+        select(ArticleUrl.id, ArticleUrl.url, ArticleUrl.checked_at, Article.url, Article.first_seen_at)
+        .join(Article, Article.id == ArticleUrl.article_id)
+        .where(ArticleUrl.url_key == key, ArticleUrl.fetched.is_(True))).first()
+    if row is None:
+        return None
+    placement_id, url, checked, representative, first_seen = row
+    if url != representative or not policy.due(first_seen, checked, now):
+        return False
+    session.execute(update(ArticleUrl).where(ArticleUrl.id == placement_id).values(checked_at=now))
+    return True
+
+
+def _paragraphs(text: str) -> list[str]:
+    from wicnews.pipelines.dedupe import normalise_for_key
+
+    return [p for p in (normalise_for_key(line) for line in text.splitlines()) if p]
+
+
+def _similar(a: str, b: str) -> bool:
+    """Two paragraphs are one edited paragraph when most of their words are shared."""
+    return difflib.SequenceMatcher(None, a.split(), b.split(), autojunk=False).ratio() >= 0.5
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} paragraph{'s' if n != 1 else ''} {word}"
+
+
+def change_summary(old_title: str | None, old_text: str, new_title: str | None, new_text: str) -> str | None:
+    """What changed between two versions of a page, in words (``title changed; 1 paragraph
+    added, 2 paragraphs edited``), or None when nothing material did: case, punctuation,
+    quotes and line wrapping do not count."""
+    from wicnews.pipelines.dedupe import normalise_for_key
+
+    parts = []
+    if normalise_for_key(old_title or "") != normalise_for_key(new_title or ""):
+        parts.append("title changed")
+    added = removed = edited = 0
+    old, new = _paragraphs(old_text), _paragraphs(new_text)
+    if "".join(old) != "".join(new):  # not merely re-wrapped
+        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+            if tag == "insert":
+                added += j2 - j1
+            elif tag == "delete":
+                removed += i2 - i1
+            elif tag == "replace":  # paired in order; a pair with little in common is one out, one in
+                pairs = min(i2 - i1, j2 - j1)
+                similar = sum(_similar(old[i1 + k], new[j1 + k]) for k in range(pairs))
+                edited += similar
+                added += (j2 - j1) - similar
+                removed += (i2 - i1) - similar
+    counts = [_plural(n, w) for n, w in ((added, "added"), (removed, "removed"), (edited, "edited")) if n]
+    if counts:
+        parts.append(", ".join(counts))
+    return "; ".join(parts) or None
+
+
+def revise(session: Session, article_id: int, values: dict) -> str | None:
+    """Store the page ``values`` (the ``Article`` columns of a page fetched again under the
+    article's own URL) as the article's next revision when it changed materially; returns
+    the change summary, or None when nothing was stored."""
+    article = session.execute(select(Article).where(Article.id == article_id).with_for_update()).scalar_one()
+    new_text = values.get("text") or ""
+    summary = change_summary(article.title, article.text, values.get("title"), new_text)
+    if summary is None:
+        return None
+    if len(new_text.strip()) < MIN_KEPT_SHARE * len(article.text.strip()):
+        logger.warning("<%s> now has %d characters of text, it had %d: not taken as a revision of article #%d",
+                       values.get("url"), len(new_text.strip()), len(article.text.strip()), article_id)
+        return None
+    latest = session.scalar(select(func.max(ArticleRevision.number)).where(ArticleRevision.article_id == article_id))
+    if latest is None:  # the version first stored becomes revision 1
+        session.add(ArticleRevision(article_id=article_id, number=1, fetched_at=article.first_seen_at,
+                                    title=article.title, text=article.text, summary="first stored",
+                                    run_id=article.run_id))
+        latest = 1
+    session.add(ArticleRevision(article_id=article_id, number=latest + 1, fetched_at=values.get("fetched_at") or utcnow(),
+                                title=values.get("title"), text=new_text, summary=summary, run_id=values.get("run_id")))
+    session.flush()
+    changes: dict[str, Any] = {"title": values.get("title"), "text": new_text}
+    for name in ("description", "authors", "tags", "matched_terms", "image"):
+        if values.get(name):
+            changes[name] = values[name]
+    session.execute(update(Article).where(Article.id == article_id).values(**changes))
+    try:  # the new text's key, unless another article holds that exact text
+        with session.begin_nested():
+            session.execute(update(Article).where(Article.id == article_id).values(text_key=values["text_key"]))
+    except IntegrityError:
+        pass
+    return summary
+
+
+def revisions_of(session: Session, article_id: int) -> list[ArticleRevision]:
+    """An article's revisions, oldest first (none when it never changed)."""
+    return list(session.scalars(select(ArticleRevision).where(ArticleRevision.article_id == article_id)
+                                .order_by(ArticleRevision.number)))

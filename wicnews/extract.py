@@ -21,6 +21,7 @@ import lxml.html
 import trafilatura
 
 from wicnews import authors as people
+from wicnews.body import page_parts, settle_body
 from wicnews.dates import guess_timezone
 from wicnews.dating import date_page, page_candidates
 from wicnews.decode import decode_html
@@ -32,7 +33,7 @@ split_names = people.split_names
 
 # Bumped on purpose whenever a change to extraction changes what it yields for the same
 # bytes; stored per article, so `wicnews reextract` knows what an improvement can redo.
-EXTRACTOR_VERSION = 2
+EXTRACTOR_VERSION = 3
 
 # Content types that can hold an article page; anything else is rejected before parsing.
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
@@ -186,12 +187,13 @@ def extract_article(
     titles = title_candidates(tree, jsonld, None)
     declared_authors = [people.jsonld_people(jsonld), _meta_authors(tree)]
     org_names = people.jsonld_publishers(jsonld) | set(tree.xpath('//meta[@property="og:site_name"]/@content'))
+    parts = page_parts(tree, html, url, jsonld)
 
     doc: Any = trafilatura.bare_extraction(
         tree, url=url, with_metadata=True, include_comments=False, favor_precision=True,
         date_extraction_params={"original_date": True, "extensive_search": True},
     )
-    text = (doc.text or "") if doc is not None else ""
+    text = settle_body((doc.text or "") if doc is not None else "", parts)
     title = best_title(titles + [("trafilatura", doc.title if doc is not None else None)],
                        site_keys(url, org_names | {doc.sitename or ""} if doc is not None else org_names))
     language = _language(title or "", text, declared_lang)

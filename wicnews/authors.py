@@ -3,7 +3,9 @@
 Rules, in order:
 
 1. Sources, most trusted first: JSON-LD ``author`` (a ``Person``; organisations are skipped),
-   ``<meta name=author>``/``article:author``, trafilatura's byline; on Chinese pages the
+   ``<meta name=author>``/``article:author`` (``dc.creator``/``citation_author`` "Last, First"
+   read as "First Last"), trafilatura's byline, the page's author markup (``itemprop=author``,
+   ``rel=author``, ``.byline``: last, as related-story teasers carry it too); on Chinese pages the
    bylines written in the text (``作者：``, ``记者``, ``文/``). The first source that yields a
    person wins; the others are not mixed in.
 2. A value is split into names at ``;``, ``、``, ``|``, ``/``, ``&`` and the conjunctions of
@@ -11,7 +13,8 @@ Rules, in order:
    both parts are full names (``Jiang, Ben`` stays one).
 3. Role words are dropped where a byline starts ("By", "Von", "Autor", "Por", "Par", "Di",
    "Door", "Av", "Tekst", "记者", "作者" ...), and where a capitalised role word sits inside
-   ("Capital Von Jemima Kelly" -> "Jemima Kelly"); lower-case particles stay ("Ursula von der
+   ("Capital Von Jemima Kelly" -> "Jemima Kelly"), as is a short handle in brackets after a
+   name ("Elena Oberholzer (obe)"); lower-case particles stay ("Ursula von der
    Leyen"), as do dots ("J.R.R. Tolkien", "María R. Sahuquillo").
 4. Not people, dropped: e-mail addresses, URLs, handles, anything with digits (IDs), job
    titles alone ("Journalist", "Redaktion"), values longer than six words, the site's and the
@@ -37,6 +40,8 @@ _ROLE = re.compile(rf"^(?:(?:{_ROLE_WORDS})\b\s*[:：]?|(?:{_CN_ROLES})\s*[:：/
 _INNER_ROLE = re.compile(r"^.+?\s(?:By|Von|Por|Par|Door|Av)\s+(?=\S)")
 # Role words after a name: "신현주 기자", "王喆 报道", "Max Muster (Text)".
 _ROLE_SUFFIX = re.compile(r"\s*(?:기자|특파원|记者|报道|\((?:text|foto|fotos|red)\))$", re.IGNORECASE)
+# A short lower-case handle after a name: "Elena Oberholzer (obe)", "Max Muster (mm.)".
+_HANDLE_SUFFIX = re.compile(r"\s*\([a-zäöüß.]{1,5}\)$")
 _CONJUNCTIONS = r"\s+(?:and|und|og|och|et|y|en|ja|és|e|și)\s+|\s*[和与及]\s*"
 _NOT_NAME = re.compile(
     r"@|://|www\.|\d|^(?:journalist(?:in)?|reporter(?:in)?|redakteur(?:in)?|redaktion|correspondent|editor|"
@@ -68,6 +73,7 @@ def split_names(value: str | None, *, split_cjk: bool = True) -> list[str]:
         part = _ROLE.sub("", (part or "").strip(" \t\n-–—:：,")).strip()
         part = _INNER_ROLE.sub("", part).strip()
         part = _ROLE_SUFFIX.sub("", part).strip()
+        part = _HANDLE_SUFFIX.sub("", part).strip()
         if not part:
             continue
         if "," in part and all(len(p.split()) >= 2 for p in part.split(",")):
@@ -103,6 +109,29 @@ def people(values: list[str | None], org_names: set[str], *, split_cjk: bool = T
         if found:
             return list(found.values())
     return []
+
+
+def inverted(name: str) -> str:
+    """"Last, First" as written in library metadata (``dc.creator``, ``citation_author``) ->
+    "First Last"; other values unchanged."""
+    match = re.fullmatch(r"\s*([^,]+?)\s*,\s*([^,]+?)\s*", name)
+    return f"{match.group(2)} {match.group(1)}" if match else name.strip()
+
+
+def page_bylines(tree) -> str | None:
+    """Names the page marks up as its authors: ``[itemprop=author] [itemprop=name]`` (or the
+    ``itemprop=author`` element itself), ``<a rel=author>``, short ``.byline`` elements."""
+    values: list[str] = []
+    for element in tree.xpath('//*[@itemprop="author"]'):
+        named = element.xpath('.//*[@itemprop="name"]')
+        values += [n.get("content") or n.text_content() for n in named] or [element.get("content") or element.text_content()]
+    if not values:
+        values = [a.text_content() for a in tree.xpath('//a[@rel="author"]')]
+    if not values:
+        values = [e.text_content() for e in tree.xpath('//*[contains(concat(" ", normalize-space(@class), " "), " byline ")]')]
+    values = [re.sub(r"\s+", " ", v).strip() for v in values]
+    values = [v for v in values if 2 <= len(v) <= 80]
+    return "; ".join(dict.fromkeys(values)) or None
 
 
 def jsonld_people(objects: list[dict]) -> str | None:

@@ -186,6 +186,7 @@ def extract_article(
     date_candidates = page_candidates(tree, jsonld, url)
     titles = title_candidates(tree, jsonld, None)
     declared_authors = [people.jsonld_people(jsonld), _meta_authors(tree)]
+    marked_authors = people.page_bylines(tree)
     org_names = people.jsonld_publishers(jsonld) | set(tree.xpath('//meta[@property="og:site_name"]/@content'))
     parts = page_parts(tree, html, url, jsonld)
 
@@ -202,9 +203,9 @@ def extract_article(
     cn_authors, editors, origin = people.chinese_credits(text) if language == "zh" else ([], [], None)
     text = _strip_edges(text, doc.title if doc is not None else None, title)
     org_names |= {doc.sitename} if doc is not None and doc.sitename else set()
-    org_names |= {urlsplit(url).hostname or ""}
+    org_names |= {urlsplit(url).hostname or "", (urlsplit(url).hostname or "").removeprefix("www.")}
     found_authors = people.people(
-        [*declared_authors, doc.author if doc is not None else None, "、".join(cn_authors)],
+        [*declared_authors, doc.author if doc is not None else None, marked_authors, "、".join(cn_authors)],
         org_names, split_cjk=language == "zh")
     tags = [t.strip() for raw in ((doc.tags or []) + (doc.categories or []) if doc is not None else [])
             for t in re.split(r"[,;，、；]", raw or "") if t.strip()]
@@ -260,4 +261,6 @@ def _strip_edges(text: str, *titles: str | None) -> str:
 def _meta_authors(tree) -> str | None:
     values = tree.xpath('//meta[@name="author" or @name="Author" or @property="article:author"]/@content')
     values = [v for v in values if v.strip() and "://" not in v]
-    return "; ".join(values) or None
+    if not values:
+        values = [people.inverted(v) for v in tree.xpath('//meta[@name="citation_author" or @name="dc.creator"]/@content')]
+    return "; ".join(v for v in values if v.strip()) or None

@@ -187,3 +187,44 @@ def test_reextract_rebuilds_an_article_from_its_raw_page(sqlite_url):
         assert stored.published_source == "meta" and stored.published_offset == 480
         assert s.scalars(select(RawPage.compression)).one() in ("gzip", "zstd")
     engine.dispose()
+
+
+# --- classes fixed on the fundus misses (snippets written for the project) -------------------
+
+def test_og_title_wins_over_a_kicker_in_the_h1_and_jsonld():
+    keys = site_keys("https://www.example.de/a", {"Example"})
+    candidates = [("jsonld", "Olympische Spiele: Deutscher Aggressor beeindruckt"),
+                  ("og", "Deutscher Aggressor beeindruckt | Example"),
+                  ("h1", "Olympische Spiele: Deutscher Aggressor beeindruckt"),
+                  ("title", "Olympische Spiele: Deutscher Aggressor beeindruckt - Example")]
+    assert best_title(candidates, keys) == "Deutscher Aggressor beeindruckt"
+    # an og:title that is only the site name does not count
+    assert best_title([("og", "Example"), ("h1", "Summit opens"), ("title", "Summit opens | Example")],
+                      keys) == "Summit opens"
+
+
+def test_site_names_match_with_umlauts_transliterated():
+    keys = site_keys("https://www.boersen-zeitung.de/a", set())
+    assert clean_title("Steigende US-Zinsen setzen Dax zu | Börsen-Zeitung", keys) == "Steigende US-Zinsen setzen Dax zu"
+
+
+def test_short_handles_after_names_are_dropped():
+    assert people(["Elena Oberholzer (obe); Corina Gall (cog.)"], set()) == ["Elena Oberholzer", "Corina Gall"]
+
+
+def _page_with(head: str, body: str = "") -> bytes:
+    text = "<p>" + "The delegates met in the old town to discuss the rules for data crossing borders. " * 5 + "</p>"
+    return f"<html><head><title>Talks</title>{head}</head><body><article><h1>Talks</h1>{body}{text}</article></body></html>".encode()
+
+
+def test_library_metadata_names_are_read_last_name_first():
+    head = '<meta name="dc.creator" content="You, Xiaoying"><meta name="dc.creator" content="Tollefson, Jeff">'
+    page = extract_article(_page_with(head), "https://www.example.com/a")
+    assert page.authors == ["Xiaoying You", "Jeff Tollefson"]
+
+
+def test_the_host_name_is_not_an_author_and_author_markup_is_read():
+    head = '<meta name="author" content="mdr.de">'
+    body = '<p class="byline"><span itemprop="author"><span itemprop="name">David Straub</span></span></p>'
+    page = extract_article(_page_with(head, body), "https://www.mdr.de/a")
+    assert page.authors == ["David Straub"]

@@ -9,8 +9,10 @@ Rules:
    `` · ``, `` * ``, ``｜``, ``ㅣ``, a final ``：``) are dropped from either end while they
    name the site (``og:site_name``, the JSON-LD publisher, the host's labels), are a date, or
    are a short section word sitting next to the site name ("… - National | Global").
-3. The headline is the cleaned value most candidates agree on; ties go to the first in the
-   order above, an ``<h1>`` counting only when another candidate agrees with it (pages put
+3. The headline is the cleaned ``og:title``: the publisher's own choice of the article's title
+   for sharing, without the kicker the page's ``<h1>`` or JSON-LD often prepend. Without a
+   usable ``og:title``, the cleaned value most candidates agree on; ties go to the first in
+   the order above, an ``<h1>`` counting only when another candidate agrees with it (pages put
    kickers, teasers and site logos in ``<h1>``).
 """
 
@@ -30,7 +32,8 @@ _MOJIBAKE = re.compile(r"[ÃÂÅÄ][\u0080-\u00bf€‚ƒ„…†‡ˆ‰Š‹�
 
 
 def _key(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.casefold()).replace("ß", "ss")
+    text = text.casefold().replace("ß", "ss")
+    text = unicodedata.normalize("NFKD", re.sub("([aou])\u0308", r"\1e", unicodedata.normalize("NFD", text)))
     return re.sub(r"[\W_]+", "", "".join(c for c in text if not unicodedata.combining(c)))
 
 
@@ -102,6 +105,9 @@ def best_title(candidates: list[tuple[str, str | None]], keys: set[str]) -> str 
     cleaned = [(kind, value) for kind, value in cleaned if value and not _is_site(value, keys)]
     if not cleaned:
         return None
+    declared = next((value for kind, value in cleaned if kind == "og"), None)
+    if declared:
+        return declared
     votes = Counter(_key(value) for kind, value in cleaned)
     best_value, best_votes = None, 0
     for kind, value in cleaned:

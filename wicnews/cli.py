@@ -1,11 +1,12 @@
 """The ``wicnews`` command: argparse over the library, one module per command
 (``wicnews.commands``).
 
-    wicnews crawl [--sources FILE] [--feed URL]... [--sitemap URL]... [--page URL]... [--db URL] [-s NAME=VALUE]...
+    wicnews crawl [--sources FILE] [--feed URL]... [--sitemap URL]... [--page URL]... [--db URL] [--redis URL] [-s NAME=VALUE]...
     wicnews new [--since WHEN] [--all] [--limit N] [--format table|json] [--db URL]
     wicnews runs [--limit N] [--format table|json] [--db URL]
     wicnews extract PATH_OR_URL [--url URL] [--format text|json]
     wicnews demo [--db URL] [--keep]
+    wicnews queue status|clear [--redis URL] [--force]
     wicnews db upgrade|current [--db URL]
     wicnews schedule [--file FILE] [--once] [--db URL]
 
@@ -19,11 +20,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from wicnews.commands import EXIT_DATABASE, EXIT_USAGE, crawl, database, demo, extract, new, schedule
+from wicnews.commands import EXIT_DATABASE, EXIT_USAGE, crawl, database, demo, extract, new, queue, schedule
 from wicnews.errors import ConfigError, DatabaseError
 
 # In the order `wicnews --help` lists them.
-COMMANDS = (crawl, new, extract, demo, schedule, database)
+COMMANDS = (crawl, new, extract, demo, schedule, queue, database)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -22,6 +22,9 @@ Behaviour
   ``size`` (generate an HTML page of exactly that many bytes, streamed).
 * Hit log: each request except the control paths counts one hit for its path.
   ``GET /__hits`` returns ``{path: count}`` as JSON; ``GET`` or ``POST /__reset`` clears it.
+* Gate (for tests of several crawlers at once): after ``GET /__hold`` every request except
+  ``/robots.txt`` and the control paths is counted, then waits until ``GET /__release``
+  (or 120 s); ``GET /__held`` returns how many wait now, as JSON.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ __all__ = ["CONTENT_TYPES", "FixtureServer", "main", "make_server", "start_in_th
 BASE_TOKEN = b"{{BASE}}"
 HITS_PATH = "/__hits"
 RESET_PATH = "/__reset"
+HOLD_PATH, RELEASE_PATH, HELD_PATH = "/__hold", "/__release", "/__held"
+HOLD_TIMEOUT = 120.0
 ROUTES_FILE = "_routes.json"
 CHUNK = 64 * 1024
 
@@ -116,6 +121,9 @@ class FixtureServer(ThreadingHTTPServer):
             raise NotADirectoryError(f"fixture root is not a directory: {root}")
         self._hits: dict[str, int] = {}
         self._hits_lock = threading.Lock()
+        self.gate = threading.Event()
+        self.gate.set()
+        self.held = 0
         super().__init__((host, port), FixtureHandler)
         self.base_url = f"http://{host}:{self.server_address[1]}"
 
@@ -131,6 +139,17 @@ class FixtureServer(ThreadingHTTPServer):
     def reset_hits(self) -> None:
         with self._hits_lock:
             self._hits.clear()
+
+    def wait_at_gate(self) -> None:
+        if self.gate.is_set():
+            return
+        with self._hits_lock:
+            self.held += 1
+        try:
+            self.gate.wait(HOLD_TIMEOUT)
+        finally:
+            with self._hits_lock:
+                self.held -= 1
 
     # -- configuration -------------------------------------------------
     def routes(self) -> dict:
@@ -209,10 +228,19 @@ class FixtureHandler(BaseHTTPRequestHandler):
                 self.server.reset_hits()
                 self._send(200, {"Content-Type": "application/json"}, b"{}", head)
                 return
+            if url_path in (HOLD_PATH, RELEASE_PATH, HELD_PATH):
+                if url_path == HOLD_PATH:
+                    self.server.gate.clear()
+                elif url_path == RELEASE_PATH:
+                    self.server.gate.set()
+                self._send(200, {"Content-Type": "application/json"}, str(self.server.held).encode(), head)
+                return
             if self.command == "POST":
                 self._send(405, {"Content-Type": "text/plain"}, b"method not allowed\n", head)
                 return
             self.server.record_hit(url_path)
+            if url_path != "/robots.txt":
+                self.server.wait_at_gate()
             spec = self.server.routes().get(url_path)
             if isinstance(spec, dict):
                 self._serve_route(spec, head)

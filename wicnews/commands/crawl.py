@@ -10,6 +10,8 @@ from wicnews.commands import EXIT_FAILED, add_source_options
 def register(sub) -> None:
     p = sub.add_parser("crawl", help="run one monitoring cycle over the configured (or given) sources")
     add_source_options(p)
+    p.add_argument("--redis", metavar="URL", help="join a distributed crawl: processes given the same Redis URL "
+                   "share one queue (default: $WICNEWS_REDIS_URL; needs a PostgreSQL --db)")
     p.set_defaults(func=run)
 
 
@@ -17,7 +19,7 @@ def run(args) -> int:
     from wicnews.config import build_settings
     from wicnews.crawl import crawl_sources, run_crawl
 
-    settings = build_settings(args.db, args.set, WICNEWS_SOURCES=args.sources)
+    settings = build_settings(args.db, args.set, WICNEWS_SOURCES=args.sources, WICNEWS_REDIS_URL=args.redis)
     result = run_crawl(settings, crawl_sources(settings, args.feed, args.sitemap, args.page))
     return report(result)
 

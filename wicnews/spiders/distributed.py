@@ -17,9 +17,9 @@ Scrapy's spider loader would list a second spider named ``monitor``.
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
+from typing import Any, cast
 
 import scrapy
 from scrapy import signals
@@ -96,7 +96,7 @@ class DistributedMixin(RedisMixin):
 
         slot = getattr(self.crawler.engine, "_slot", None)
         if slot is not None:
-            reactor.callLater(POLL, slot.nextcall.schedule)
+            cast(Any, reactor).callLater(POLL, slot.nextcall.schedule)
 
     def _closed(self, spider, reason):
         try:
@@ -106,7 +106,11 @@ class DistributedMixin(RedisMixin):
             logger.warning("cycle %s: could not leave it cleanly: %s", self.cycle.id, exc)
 
 
-@functools.cache
-def distributed(spidercls: type) -> type:
-    """``spidercls`` as a worker of a distributed cycle."""
-    return type(f"Distributed{spidercls.__name__}", (DistributedMixin, spidercls), {"__module__": __name__})
+_COMPOSED: dict[type, type] = {}
+
+
+def distributed(spidercls: type) -> Any:
+    """``spidercls`` as a worker of a distributed cycle (one class per spider class)."""
+    if spidercls not in _COMPOSED:
+        _COMPOSED[spidercls] = type(f"Distributed{spidercls.__name__}", (DistributedMixin, spidercls), {"__module__": __name__})
+    return _COMPOSED[spidercls]

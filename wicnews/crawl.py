@@ -49,14 +49,15 @@ def run_crawl(settings: Settings, sources: list[Source]) -> CrawlResult:
 
     if not sources:
         raise ConfigError("no enabled sources to crawl")
-    process = CrawlerProcess(settings)
-    crawler = process.create_crawler("monitor")  # checks the settings (a distributed crawl's database too)
-    if redis_url := crawler.settings.get("WICNEWS_REDIS_URL"):
-        from wicnews.distributed import connect
+    if redis_url := settings.get("WICNEWS_REDIS_URL"):  # a distributed crawl: PostgreSQL, a reachable Redis
+        from wicnews.distributed import check_database, connect
 
-        connect(redis_url).close()  # an unreachable Redis: one line, before anything is fetched
+        check_database(settings.get("WICNEWS_DATABASE_URL") or "")
+        connect(redis_url).close()
     engine = open_database(settings.get("WICNEWS_DATABASE_URL"), auto_upgrade=settings.getbool("WICNEWS_AUTO_UPGRADE"))
     try:
+        process = CrawlerProcess(settings)
+        crawler = process.create_crawler("monitor")
         attach_engine(crawler, engine)
         process.crawl(crawler, source_list=sources)
         process.start()

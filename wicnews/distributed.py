@@ -1,6 +1,6 @@
 """Several crawl processes, one cycle: the shared state in Redis that scrapy-redis does not keep.
 
-scrapy-redis (``scrapy_redis.scheduler.Scheduler`` + ``RFPDupeFilter``) holds the shared
+scrapy-redis (its ``Scheduler``, see ``wicnews.redisqueue``, + ``RFPDupeFilter``) holds the shared
 request queue and fingerprint set; ``redis_settings`` sets them for one run (never in
 ``wicnews.settings``: single-process crawls keep Scrapy's scheduler). Around them, a cycle:
 
@@ -104,7 +104,7 @@ def check_database(db_url: str) -> None:
 def redis_settings(redis_url: str, idle_seconds: int) -> dict[str, Any]:
     """The scrapy-redis settings of one distributed run."""
     return {
-        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+        "SCHEDULER": "wicnews.redisqueue.SharedScheduler",  # scrapy_redis.scheduler.Scheduler
         # a priority queue: its pop never blocks the reactor (the FIFO queue's BRPOP would)
         "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
         "SCHEDULER_QUEUE_KEY": f"{PREFIX}:%(spider)s:requests",

@@ -238,3 +238,24 @@ def test_runs_of_a_cycle_are_shown_together():
     assert "cycle C1 (2 workers, finished): 11 pages fetched, 2 new articles" in lines[1]
     assert lines[2].strip().startswith("- run #3") and lines[3].strip().startswith("- run #2")
     assert "run #1" in lines[4] and len(lines) == 5
+
+
+def test_scrapy_redis_is_set_per_run_only():
+    """Single-process crawls keep Scrapy's scheduler; ``--redis`` sets scrapy-redis's for its run."""
+    from scrapy.crawler import Crawler
+
+    from wicnews.config import build_settings
+    from wicnews.errors import ConfigError
+    from wicnews.spiders.monitor import MonitorSpider
+
+    pg = "postgresql://postgres@127.0.0.1:5432/wicnews"
+    alone = Crawler(MonitorSpider, build_settings(pg)).settings
+    assert alone["SCHEDULER"] == "scrapy.core.scheduler.Scheduler" and "REDIS_URL" not in alone
+    shared = Crawler(MonitorSpider, build_settings(pg, ["-s", "WICNEWS_REDIS_IDLE_SECONDS=7"][1:],
+                                                   WICNEWS_REDIS_URL=f"{REDIS}/11")).settings
+    assert shared["SCHEDULER"] == "wicnews.redisqueue.SharedScheduler"
+    assert shared["DUPEFILTER_CLASS"] == "scrapy_redis.dupefilter.RFPDupeFilter"
+    assert shared.getbool("SCHEDULER_PERSIST") and shared["REDIS_URL"] == f"{REDIS}/11"
+    assert shared.getint("MAX_IDLE_TIME_BEFORE_CLOSE") == 7
+    with pytest.raises(ConfigError, match="needs a shared PostgreSQL"):
+        Crawler(MonitorSpider, build_settings("sqlite:///x.db", WICNEWS_REDIS_URL=f"{REDIS}/11"))

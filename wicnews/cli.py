@@ -1,13 +1,15 @@
 """The ``wicnews`` command: argparse over the library, one module per command
 (``wicnews.commands``).
 
-    wicnews crawl [--recheck] [--sources FILE] [--feed URL]... [--sitemap URL]... [--page URL]... [--db URL] [-s NAME=VALUE]...
+    wicnews crawl [--recheck] [--sources FILE] [--feed URL]... [--sitemap URL]... [--page URL]... [--db URL] [--redis URL]
+                  [-s NAME=VALUE]...
     wicnews new [--since WHEN] [--all] [--limit N] [--format table|json] [--db URL]
     wicnews show ID|URL [--format table|json] [--db URL]
     wicnews runs [--limit N] [--format table|json] [--db URL]
     wicnews extract PATH_OR_URL [--url URL] [--format text|json]
     wicnews reextract [--since WHEN] [--db URL]
     wicnews demo [--db URL] [--keep]
+    wicnews queue status|clear [--redis URL] [--force]
     wicnews db upgrade|current [--db URL]
     wicnews schedule [--file FILE] [--once] [--db URL]
     wicnews backfill (--from DATE --to DATE | --summit YEAR) [--source NAME] [--sources FILE] [--progress] [--db URL]
@@ -32,6 +34,7 @@ from wicnews.commands import (
     demo,
     extract,
     new,
+    queue,
     reextract,
     relevance,
     schedule,
@@ -41,7 +44,7 @@ from wicnews.commands import (
 from wicnews.errors import ConfigError, DatabaseError
 
 # In the order `wicnews --help` lists them.
-COMMANDS = (crawl, new, show, relevance, extract, reextract, demo, schedule, database, backfill, sources_check)
+COMMANDS = (crawl, new, show, relevance, extract, reextract, demo, schedule, queue, database, backfill, sources_check)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -163,6 +163,19 @@ def apply_environment(settings: Settings, environ: Mapping[str, str] | None = No
         settings.set(name, value, priority=ENV_PRIORITY)
 
 
+def apply_redis(settings: Settings) -> None:
+    """With ``WICNEWS_REDIS_URL``: a distributed crawl. The database must be PostgreSQL; the
+    scrapy-redis scheduler and fingerprint set are set for this run only (``-s`` still wins)."""
+    url = (settings.get("WICNEWS_REDIS_URL") or "").strip()
+    if not url:
+        return
+    from wicnews.distributed import check_database, redis_settings
+
+    check_database(settings.get("WICNEWS_DATABASE_URL") or "")
+    for name, value in redis_settings(url, settings.getint("WICNEWS_REDIS_IDLE_SECONDS")).items():
+        settings.set(name, value, priority="spider")
+
+
 def _check_override(settings: Settings, item: str) -> tuple[str, Any]:
     name, sep, raw = item.partition("=")
     name = name.strip()

@@ -53,6 +53,11 @@ def run_crawl(settings: Settings, sources: list[Source], **spider_args) -> Crawl
     from wicnews.config import parse_spans
 
     parse_spans(settings.get("WICNEWS_RECHECK_AFTER"), "WICNEWS_RECHECK_AFTER")  # a mistake stops here, not mid-crawl
+    if redis_url := settings.get("WICNEWS_REDIS_URL"):  # a distributed crawl: PostgreSQL, a reachable Redis
+        from wicnews.distributed import check_database, connect
+
+        check_database(settings.get("WICNEWS_DATABASE_URL") or "")
+        connect(redis_url).close()
     engine = open_database(settings.get("WICNEWS_DATABASE_URL"), auto_upgrade=settings.getbool("WICNEWS_AUTO_UPGRADE"))
     try:
         process = CrawlerProcess(settings)

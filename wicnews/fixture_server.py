@@ -24,6 +24,9 @@ Behaviour
   ``GET /__hits`` returns ``{path: count}`` as JSON; ``GET`` or ``POST /__reset`` clears it.
 * Editions: ``GET /__version?v=N`` makes the site serve ``NAME.vN.EXT`` instead of ``NAME.EXT``
   wherever such a file exists (an article edited between two crawls); ``v=1`` goes back.
+* Gate (for tests of several crawlers at once): after ``GET /__hold`` every request except
+  ``/robots.txt`` and the control paths is counted, then waits until ``GET /__release``
+  (or 120 s); ``GET /__held`` returns how many wait now, as JSON.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ BASE_TOKEN = b"{{BASE}}"
 HITS_PATH = "/__hits"
 RESET_PATH = "/__reset"
 VERSION_PATH = "/__version"
+HOLD_PATH, RELEASE_PATH, HELD_PATH = "/__hold", "/__release", "/__held"
+HOLD_TIMEOUT = 120.0
 ROUTES_FILE = "_routes.json"
 CHUNK = 64 * 1024
 
@@ -120,6 +125,9 @@ class FixtureServer(ThreadingHTTPServer):
         self._hits: dict[str, int] = {}
         self._hits_lock = threading.Lock()
         self.version = 1  # which edition of a page to serve: see VERSION_PATH
+        self.gate = threading.Event()
+        self.gate.set()
+        self.held = 0
         super().__init__((host, port), FixtureHandler)
         self.base_url = f"http://{host}:{self.server_address[1]}"
 
@@ -135,6 +143,17 @@ class FixtureServer(ThreadingHTTPServer):
     def reset_hits(self) -> None:
         with self._hits_lock:
             self._hits.clear()
+
+    def wait_at_gate(self) -> None:
+        if self.gate.is_set():
+            return
+        with self._hits_lock:
+            self.held += 1
+        try:
+            self.gate.wait(HOLD_TIMEOUT)
+        finally:
+            with self._hits_lock:
+                self.held -= 1
 
     # -- configuration -------------------------------------------------
     def routes(self) -> dict:
@@ -220,10 +239,19 @@ class FixtureHandler(BaseHTTPRequestHandler):
                 self._send(200, {"Content-Type": "application/json"},
                            json.dumps({"version": self.server.version}).encode(), head)
                 return
+            if url_path in (HOLD_PATH, RELEASE_PATH, HELD_PATH):
+                if url_path == HOLD_PATH:
+                    self.server.gate.clear()
+                elif url_path == RELEASE_PATH:
+                    self.server.gate.set()
+                self._send(200, {"Content-Type": "application/json"}, str(self.server.held).encode(), head)
+                return
             if self.command == "POST":
                 self._send(405, {"Content-Type": "text/plain"}, b"method not allowed\n", head)
                 return
             self.server.record_hit(url_path)
+            if url_path != "/robots.txt":
+                self.server.wait_at_gate()
             spec = self.server.routes().get(url_path)
             if isinstance(spec, dict):
                 self._serve_route(spec, head)

@@ -83,6 +83,8 @@ class Run(Base):
     errors: Mapped[int] = mapped_column(Integer, default=0)
     revised: Mapped[int] = mapped_column(Integer, default=0)  # stored articles whose page changed (revisions)
     error_counts: Mapped[dict] = mapped_column(default=dict)
+    # The distributed cycle (wicnews crawl --redis) this run was one worker of; None alone.
+    cycle_id: Mapped[str | None] = mapped_column(String(40), index=True)
 
 
 # How a column of ``articles`` is filled: ``info={"page": ROLE}`` marks the columns that

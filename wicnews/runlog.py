@@ -33,7 +33,9 @@ class RunLog:
         with Session(crawl_engine(self.crawler)) as session, session.begin():
             if abandoned := runs.abandon_stale_runs(session):
                 logger.warning("%d run(s) still marked running since more than a day ago: marked abandoned", abandoned)
-            self.run_id = runs.start_run(session, spider.name, [s.name for s in getattr(spider, "sources", [])])
+            cycle = getattr(spider, "cycle", None)  # a worker of a distributed cycle (wicnews.spiders.distributed)
+            self.run_id = runs.start_run(session, spider.name, [s.name for s in getattr(spider, "sources", [])],
+                                         cycle_id=cycle.id if cycle else None)
         self.crawler.stats.set_value("wicnews/run_id", self.run_id)
         logger.info("run #%d started", self.run_id)
 

@@ -57,6 +57,13 @@ WICNEWS_MAX_REPLACEMENT_RATIO = 0.01
 # Keep every fetched article page (compressed, table raw_pages) so that `wicnews reextract`
 # can rebuild text and metadata when the extractor improves. Off: nothing kept (less disk).
 WICNEWS_KEEP_RAW_PAGES = True
+# Redis URL (redis://HOST:6379/N) of a distributed crawl: processes started with the same one
+# share one request queue and fingerprint set (scrapy-redis) and store into one PostgreSQL
+# database. Empty: this process crawls alone (Scrapy's own scheduler).
+WICNEWS_REDIS_URL = ""
+# A distributed worker exits once the shared queue has been empty, with no other worker busy,
+# for this many seconds (scrapy-redis's MAX_IDLE_TIME_BEFORE_CLOSE).
+WICNEWS_REDIS_IDLE_SECONDS = 10
 
 # --- politeness ------------------------------------------------------------------------
 USER_AGENT = "wicnews/0.1 (+https://github.com/wicnews/wicnews; news monitoring; contact: wicnews@example.org)"

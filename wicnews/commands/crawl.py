@@ -12,6 +12,8 @@ def register(sub) -> None:
     add_source_options(p)
     p.add_argument("--recheck", action="store_true",
                    help="download again every stored article the sources list, to catch edits (new revisions)")
+    p.add_argument("--redis", metavar="URL", help="join a distributed crawl: processes given the same Redis URL "
+                   "share one queue (default: $WICNEWS_REDIS_URL; needs a PostgreSQL --db)")
     p.set_defaults(func=run)
 
 
@@ -20,7 +22,7 @@ def run(args) -> int:
     from wicnews.crawl import crawl_sources, run_crawl
 
     settings = build_settings(args.db, args.set, WICNEWS_SOURCES=args.sources, WICNEWS_TOPIC=args.topic,
-                              WICNEWS_RECHECK=True if args.recheck else None)
+                              WICNEWS_RECHECK=True if args.recheck else None, WICNEWS_REDIS_URL=args.redis)
     result = run_crawl(settings, crawl_sources(settings, args.feed, args.sitemap, args.page))
     return report(result)
 

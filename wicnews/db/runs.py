@@ -36,8 +36,8 @@ def run_status(stats: dict, reason: str) -> str:
     return "finished"
 
 
-def start_run(session: Session, spider: str, sources: list[str]) -> int:
-    run = Run(spider=spider, started_at=utcnow(), status="running", sources=sources,
+def start_run(session: Session, spider: str, sources: list[str], cycle_id: str | None = None) -> int:
+    run = Run(spider=spider, started_at=utcnow(), status="running", sources=sources, cycle_id=cycle_id,
               pages_fetched=0, articles_new=0, duplicates=0, not_relevant=0, revised=0, errors=0, error_counts={})
     session.add(run)
     session.flush()

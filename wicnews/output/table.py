@@ -111,8 +111,32 @@ def run_line(run: dict) -> str:
             + (f" ({errors})" if errors else "") + (f"; skipped: {skipped}" if skipped else ""))
 
 
+COUNTS = ("pages_fetched", "articles_new", "duplicates", "not_relevant", "errors")
+
+
+def cycle_line(cycle_id: str, workers: list[dict]) -> str:
+    """One line summing the runs of a distributed cycle (its workers)."""
+    totals = {k: sum(w[k] or 0 for w in workers) for k in COUNTS}
+    statuses = sorted({w["status"] for w in workers})
+    return (f"cycle {cycle_id} ({len(workers)} workers, {'/'.join(statuses)}): {totals['pages_fetched']} pages fetched, "
+            f"{totals['articles_new']} new articles, {totals['duplicates']} duplicates, "
+            f"{totals['not_relevant']} not relevant, {totals['errors']} errors")
+
+
 def runs(rows: list[dict], out: TextIO) -> None:
+    """A line per run; the runs of one distributed cycle under a line that sums them."""
+    cycles: dict[str, list[dict]] = {}
     for run in rows:
-        print(f"{(run['started_at'] or '')[:19].replace('T', ' ')}  {run_line(run)}", file=out)
+        if run.get("cycle_id"):
+            cycles.setdefault(run["cycle_id"], []).append(run)
+    for run in rows:
+        started = (run["started_at"] or "")[:19].replace("T", " ")
+        workers = cycles.get(run.get("cycle_id") or "")
+        if not workers:
+            print(f"{started}  {run_line(run)}", file=out)
+        elif run is workers[0]:
+            print(f"{started}  {cycle_line(run['cycle_id'], workers)}", file=out)
+            for worker in workers:
+                print(f"{'':21}  - {run_line(worker)}", file=out)
     if not rows:
         print("no runs", file=out)

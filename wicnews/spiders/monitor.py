@@ -76,13 +76,18 @@ class MonitorSpider(DiscoveryMixin, scrapy.Spider):
         """Under a bare ``scrapy crawl``, ``WICNEWS_*`` environment variables apply as they
         do for ``wicnews crawl`` (see ``wicnews.config``)."""
         super().update_settings(settings)
-        from wicnews.config import apply_environment
+        from wicnews.config import apply_environment, apply_redis
 
         apply_environment(settings)
         cls.configure_api_slot(settings)
+        apply_redis(settings)  # with WICNEWS_REDIS_URL: the scrapy-redis scheduler, for this run only
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
+        if crawler.settings.get("WICNEWS_REDIS_URL") and not getattr(cls, "distributed", False):
+            from wicnews.spiders.distributed import distributed
+
+            return distributed(cls).from_crawler(crawler, *args, **kwargs)
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         spider.sources = spider.adhoc or load_sources(spider.sources_file or settings.get("WICNEWS_SOURCES"))
@@ -212,10 +217,9 @@ class MonitorSpider(DiscoveryMixin, scrapy.Spider):
             except ValueError as exc:  # e.g. "http://[x": one bad link must not end the source
                 self._count_error(ErrorKind.BAD_URL, str(exc), entry.url)
                 continue
-            if url in self.requested:
+            if not self._claim(url):
                 self._count_skip(ErrorKind.REQUESTED_TWICE)
                 continue
-            self.requested.add(url)
             if source.is_topic:
                 yield self.topic_article_request(url, entry, source)
                 continue
@@ -251,8 +255,7 @@ class MonitorSpider(DiscoveryMixin, scrapy.Spider):
                                  requested_url=response.request.meta.get("redirect_urls", [response.url])[0])
         article.raw = {"url": response.url, "headers": headers, "body": response.body}  # kept in raw_pages
         canonical = choose_canonical(response.url, page.canonical_url)  # http(s) only, sane
-        if page.is_amp and not via and canonical != canonicalize_url(response.url) and canonical not in self.requested:
-            self.requested.add(canonical)
+        if page.is_amp and not via and canonical != canonicalize_url(response.url) and self._claim(canonical):
             self.crawler.stats.inc_value("wicnews/amp_resolved")
             # should the canonical page fail, the AMP page stands for itself (not for a dead link)
             fallback = dataclasses.replace(article, canonical_url=response.url)
@@ -260,6 +263,14 @@ class MonitorSpider(DiscoveryMixin, scrapy.Spider):
                                   dont_filter=True, meta={"wicnews_article": True},
                                   cb_kwargs={"source": source, "hint": hint, "via": (response.url,), "fallback": fallback})
         return article
+
+    def _claim(self, url: str) -> bool:
+        """True the first time ``url`` is asked for in this crawl (a distributed crawl claims
+        it in the fingerprint set that the workers share)."""
+        if url in self.requested:
+            return False
+        self.requested.add(url)
+        return True
 
     def _amp_canonical_failed(self, failure):
         """The canonical page of an AMP page could not be had: keep the AMP page's article."""

@@ -1,0 +1,261 @@
+"""Distributed crawls (``wicnews crawl --redis``): several worker processes, one cycle, the real
+Redis on 127.0.0.1:6379 (a database number of its own per test) and the real PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+from conftest import CHINESE_PATH, FAST, SEED_PATH, SLIGHTLY_BROKEN_PATH, UNRELATED_PATH, wait_until
+
+from wicnews import distributed
+from wicnews.output.table import runs as runs_table
+
+REDIS = "redis://127.0.0.1:6379"
+ARTICLE_PATHS = {SEED_PATH, CHINESE_PATH, SLIGHTLY_BROKEN_PATH, UNRELATED_PATH}
+# every worker holds one request at a time, so that "three requests waiting at the gate" means
+# "each worker has one"; a short idle time ends the cycle soon after the queue is empty
+WORKER = [*FAST, "-s", "CONCURRENT_REQUESTS=1", "-s", "WICNEWS_REDIS_IDLE_SECONDS=2"]
+
+
+@pytest.fixture
+def redis_url(request):
+    """A Redis database of the test's own (``@pytest.mark.redis_db(N)``, N in 11-15), empty
+    before and after."""
+    import redis
+
+    url = f"{REDIS}/{request.node.get_closest_marker('redis_db').args[0]}"
+    try:
+        server = redis.Redis.from_url(url)
+        server.ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis must run in CI: {exc}")
+        pytest.skip(f"Redis not available: {exc}")
+    server.flushdb()
+    yield url
+    server.flushdb()
+    server.close()
+
+
+def _get(site, path: str):
+    with urllib.request.urlopen(site.url(path), timeout=60) as resp:
+        return json.load(resp)
+
+
+def start_worker(tmp_path, n: int, *args: str) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WICNEWS_")}
+    env.update(WICNEWS_HOME=str(tmp_path / f"home{n}"), PYTHONWARNINGS="default")
+    with (tmp_path / f"worker{n}.log").open("w") as out:
+        return subprocess.Popen([sys.executable, "-m", "wicnews.cli", "crawl", *args], stdout=out,
+                                stderr=subprocess.STDOUT, env=env, cwd=tmp_path, text=True)
+
+
+def log(tmp_path, n: int) -> str:
+    return (tmp_path / f"worker{n}.log").read_text(encoding="utf-8")
+
+
+def start_three_at_the_gate(site, tmp_path, args) -> list[subprocess.Popen]:
+    """Three workers started together; returns once each has a request waiting at the
+    fixture server's gate (the caller releases it)."""
+    _get(site, "/__hold")
+    workers = [start_worker(tmp_path, n, *args) for n in range(3)]
+    wait_until(lambda: _get(site, "/__held") == 3 or any(w.poll() is not None for w in workers),
+               "a request of each of the three workers at the gate")
+    assert all(w.poll() is None for w in workers), [log(tmp_path, n) for n in range(3)]
+    return workers
+
+
+def finish(workers, deadline: float = 180) -> list[int]:
+    return [w.wait(timeout=deadline) for w in workers]
+
+
+def stored(wicnews, db) -> list[str]:
+    rows = json.loads(wicnews("new", "--db", db, "--format", "json", "--since", "1d", "--all", check=True).stdout)
+    return sorted(r["canonical_url"] for r in rows)
+
+
+def runs_json(wicnews, db) -> list[dict]:
+    return json.loads(wicnews("runs", "--db", db, "--format", "json", check=True).stdout)
+
+
+@pytest.mark.e2e
+@pytest.mark.redis_db(11)
+def test_three_workers_share_one_cycle(site, wicnews, pg_url, redis_url, sources_file, tmp_path):
+    site.reset()
+    args = ["--sources", str(sources_file), "--db", pg_url, "--redis", redis_url, *WORKER]
+    try:
+        workers = start_three_at_the_gate(site, tmp_path, args)
+    finally:
+        _get(site, "/__release")
+    codes = finish(workers)
+    assert codes == [0, 0, 0], [log(tmp_path, n) for n in range(3)]
+    logs = [log(tmp_path, n) for n in range(3)]
+    assert not any("Traceback" in text or "Warning:" in text for text in logs), logs
+
+    hits = site.hits()
+    # every page downloaded by exactly one worker: the redirect loop's pages are asked for
+    # again by the loop itself, the server error once more (RETRY_TIMES=1), robots.txt once
+    # by each worker
+    again = {"/robots.txt", "/bad/loop-a.html", "/bad/loop-b.html", "/bad/server-error.html"}
+    once = {path: n for path, n in hits.items() if path not in again}
+    assert once and set(once.values()) == {1}, hits
+    assert hits["/bad/server-error.html"] == 2 and hits["/bad/loop-a.html"] + hits["/bad/loop-b.html"] == 11, hits
+    assert set(hits) >= ARTICLE_PATHS
+    assert hits.get("/private/secret.html", 0) == 0  # robots.txt obeyed by every worker
+
+    # every article stored once, as one process stores them
+    assert stored(wicnews, pg_url) == sorted(site.url(p) for p in ARTICLE_PATHS)
+    runs = runs_json(wicnews, pg_url)
+    assert len(runs) == 3 and {r["status"] for r in runs} == {"finished"}
+    assert len({r["cycle_id"] for r in runs}) == 1 and runs[0]["cycle_id"]
+    # every worker fetched a share (more than its robots.txt)
+    assert all(r["pages_fetched"] >= 2 for r in runs), runs
+    assert sum(r["articles_new"] for r in runs) == 4 and sum(r["duplicates"] for r in runs) == 4
+    errors: dict[str, int] = {}
+    for r in runs:
+        for kind, count in r["error_counts"].items():
+            errors[kind] = errors.get(kind, 0) + count
+    # the same errors, counted once each, as in one process (test_crawl's full cycle)
+    assert errors["redirect_loop"] == 1 and errors["too_large"] == 1 and errors["http_404"] == 1, errors
+    assert errors["skipped_robots"] == 1, errors
+
+    table = wicnews("runs", "--db", pg_url, check=True).stdout
+    assert f"cycle {runs[0]['cycle_id']} (3 workers, finished)" in table
+    # the cycle ended: nothing left in Redis
+    status = wicnews("queue", "status", "--redis", redis_url, check=True).stdout
+    assert "no cycle in progress; 0 queued" in status
+
+
+@pytest.mark.e2e
+@pytest.mark.redis_db(12)
+def test_a_killed_worker_loses_nothing(site, wicnews, pg_url, redis_url, tmp_path):
+    site.reset()
+    # three feeds: each worker holds one at the gate
+    feeds = [arg for feed in ("scmp-china.rss", "asiatechwire.atom", "digest.rdf")
+             for arg in ("--feed", site.url(f"/feeds/{feed}"))]
+    args = [*feeds, "--db", pg_url, "--redis", redis_url, *WORKER]
+    try:
+        workers = start_three_at_the_gate(site, tmp_path, args)
+        workers[1].send_signal(signal.SIGKILL)  # with a request in hand
+        workers[1].wait(timeout=60)
+    finally:
+        _get(site, "/__release")
+    assert finish([workers[0], workers[2]]) == [0, 0], [log(tmp_path, n) for n in (0, 2)]
+    # the next cycle does what the killed worker had in hand
+    next_cycle = start_worker(tmp_path, 3, *args)
+    assert finish([next_cycle]) == [0], log(tmp_path, 3)
+    assert stored(wicnews, pg_url) == sorted(site.url(p) for p in (SEED_PATH, CHINESE_PATH, UNRELATED_PATH))
+    runs = runs_json(wicnews, pg_url)
+    assert {r["status"] for r in runs} == {"finished", "running"}  # the killed one never finished
+    assert len({r["cycle_id"] for r in runs}) == 2
+
+
+@pytest.mark.e2e
+def test_redis_needs_postgresql_and_a_reachable_redis(wicnews, sqlite_url, pg_url):
+    result = wicnews("crawl", "--feed", "http://127.0.0.1:9/feed.rss", "--db", sqlite_url, "--redis", f"{REDIS}/11")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("wicnews: --redis needs a shared PostgreSQL database")
+    result = wicnews("crawl", "--feed", "http://127.0.0.1:9/feed.rss", env={"WICNEWS_REDIS_URL": f"{REDIS}/11"})
+    assert result.returncode == 2 and "SQLite cannot be shared" in result.stderr
+    result = wicnews("crawl", "--feed", "http://127.0.0.1:9/feed.rss", "--db", pg_url, "--redis", "redis://127.0.0.1:9/0")
+    assert result.returncode == 3 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("wicnews: cannot use Redis at redis://127.0.0.1:9/0")
+
+
+@pytest.mark.e2e
+@pytest.mark.redis_db(13)
+def test_a_stale_cycle_is_detected_resumed_or_cleared(wicnews, redis_url):
+    server = distributed.connect(redis_url)
+    crashed = distributed.join_cycle(server, worker="gone:1")
+    assert crashed.seeder
+    crashed._stop.set()  # it dies: no more heartbeats
+    keys = distributed.Keys("monitor")
+    server.zadd(keys.requests, {b"request-1": 0, b"request-2": 0})
+    server.zadd(keys.workers, {"gone:1": 0})
+    server.zadd(keys.busy, {"gone:1": 0})
+
+    status = wicnews("queue", "status", "--redis", redis_url, check=True).stdout
+    assert f"cycle {crashed.id} stale" in status and "2 queued request(s)" in status
+
+    # the next process takes the stale cycle over: a new id, the queue kept, the sources read again
+    resumed = distributed.join_cycle(server, worker="new:2")
+    try:
+        assert resumed.id != crashed.id and resumed.seeder and resumed.taken_over == 2
+        assert distributed.queue_status(server).alive == ["new:2"]
+        refused = wicnews("queue", "clear", "--redis", redis_url)
+        assert refused.returncode == 2 and "running" in refused.stderr
+    finally:
+        resumed._stop.set()
+    server.zadd(keys.workers, {"new:2": 0})  # ... and dies too
+    cleared = wicnews("queue", "clear", "--redis", redis_url, check=True).stdout
+    assert "2 queued request(s)" in cleared
+    assert not server.keys("wicnews:*")
+    assert wicnews("queue", "status").returncode == 2  # no Redis URL given
+
+
+def test_queued_requests_pickle_with_their_sources():
+    """scrapy-redis pickles ``request.to_dict()``: callbacks are spider methods, ``cb_kwargs``
+    hold the ``Source`` and ``Entry`` dataclasses and, for an AMP page, an ``Article``."""
+    import scrapy
+    from scrapy.utils.request import request_from_dict
+    from scrapy_redis import picklecompat
+
+    from wicnews.feeds import Entry
+    from wicnews.items import Article
+    from wicnews.sources import adhoc_sources
+    from wicnews.spiders.monitor import MonitorSpider
+
+    [source] = adhoc_sources(["http://example.org/feed.rss"], [], [])
+    spider = MonitorSpider(source_list=[source])
+    article = Article(url="http://example.org/a", source="feed", text="text")
+    request = scrapy.Request("http://example.org/a", callback=spider.parse_article, errback=spider._amp_canonical_failed,
+                             dont_filter=True, meta={"wicnews_article": True},
+                             cb_kwargs={"source": source, "hint": Entry(url="http://example.org/a"), "fallback": article})
+    back = request_from_dict(picklecompat.loads(picklecompat.dumps(request.to_dict(spider=spider))), spider=spider)
+    assert back.callback == spider.parse_article and back.errback == spider._amp_canonical_failed
+    assert back.cb_kwargs == request.cb_kwargs and back.dont_filter and back.meta["wicnews_article"]
+    assert pickle.loads(pickle.dumps(source)) == source
+
+
+def test_runs_of_a_cycle_are_shown_together():
+    def run(i, cycle, pages):
+        return {"id": i, "status": "finished", "started_at": "2026-11-29T10:00:00", "cycle_id": cycle, "pages_fetched": pages,
+                "articles_new": 1, "duplicates": 0, "not_relevant": 0, "errors": 0, "error_counts": {}}
+
+    import io
+
+    out = io.StringIO()
+    runs_table([run(4, None, 7), run(3, "C1", 5), run(2, "C1", 6), run(1, None, 1)], out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].endswith("run #4 finished: 7 pages fetched, 1 new articles, 0 duplicates, 0 not relevant, 0 errors")
+    assert "cycle C1 (2 workers, finished): 11 pages fetched, 2 new articles" in lines[1]
+    assert lines[2].strip().startswith("- run #3") and lines[3].strip().startswith("- run #2")
+    assert "run #1" in lines[4] and len(lines) == 5
+
+
+def test_scrapy_redis_is_set_per_run_only():
+    """Single-process crawls keep Scrapy's scheduler; ``--redis`` sets scrapy-redis's for its run."""
+    from scrapy.crawler import Crawler
+
+    from wicnews.config import build_settings
+    from wicnews.errors import ConfigError
+    from wicnews.spiders.monitor import MonitorSpider
+
+    pg = "postgresql://postgres@127.0.0.1:5432/wicnews"
+    alone = Crawler(MonitorSpider, build_settings(pg)).settings
+    assert alone["SCHEDULER"] == "scrapy.core.scheduler.Scheduler" and "REDIS_URL" not in alone
+    shared = Crawler(MonitorSpider, build_settings(pg, ["-s", "WICNEWS_REDIS_IDLE_SECONDS=7"][1:],
+                                                   WICNEWS_REDIS_URL=f"{REDIS}/11")).settings
+    assert shared["SCHEDULER"] == "wicnews.redisqueue.SharedScheduler"
+    assert shared["DUPEFILTER_CLASS"] == "scrapy_redis.dupefilter.RFPDupeFilter"
+    assert shared.getbool("SCHEDULER_PERSIST") and shared["REDIS_URL"] == f"{REDIS}/11"
+    assert shared.getint("MAX_IDLE_TIME_BEFORE_CLOSE") == 7
+    with pytest.raises(ConfigError, match="needs a shared PostgreSQL"):
+        Crawler(MonitorSpider, build_settings("sqlite:///x.db", WICNEWS_REDIS_URL=f"{REDIS}/11"))

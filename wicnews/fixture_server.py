@@ -42,7 +42,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["CONTENT_TYPES", "FixtureServer", "main", "make_server", "start_in_thread"]
+from wicnews.fixture_pages import content_type, filler_chunks, filler_length, not_found_body
+
+__all__ = ["FixtureServer", "main", "make_server", "start_in_thread"]
 
 BASE_TOKEN = b"{{BASE}}"
 HITS_PATH = "/__hits"
@@ -51,66 +53,6 @@ VERSION_PATH = "/__version"
 HOLD_PATH, RELEASE_PATH, HELD_PATH = "/__hold", "/__release", "/__held"
 HOLD_TIMEOUT = 120.0
 ROUTES_FILE = "_routes.json"
-CHUNK = 64 * 1024
-
-CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".htm": "text/html; charset=utf-8",
-    ".xml": "application/xml",
-    ".rss": "application/rss+xml",
-    ".atom": "application/atom+xml",
-    ".rdf": "application/rdf+xml",
-    ".gz": "application/gzip",
-    ".pdf": "application/pdf",
-    ".txt": "text/plain",
-    ".md": "text/markdown; charset=utf-8",
-    ".json": "application/json",
-    ".css": "text/css",
-    ".js": "application/javascript",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".png": "image/png",
-}
-DEFAULT_CONTENT_TYPE = "application/octet-stream"
-
-_FILLER_HEAD = (
-    b"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-    b"<title>Huge page</title></head><body>\n"
-)
-_FILLER_UNIT = b"<p>filler</p>\n"
-_FILLER_TAIL = b"</body></html>\n"
-
-
-def _content_type(path: Path) -> str:
-    return CONTENT_TYPES.get(path.suffix.lower(), DEFAULT_CONTENT_TYPE)
-
-
-def _not_found_body() -> bytes:
-    return (
-        "<!DOCTYPE html><html><head><title>404 Not Found</title></head>"
-        "<body><h1>404 Not Found</h1><p>No such page.</p></body></html>\n"
-    ).encode("ascii")
-
-
-def _filler_chunks(size: int):
-    """Yield an HTML page of exactly ``size`` bytes (at least head + tail) in chunks."""
-    room = max(0, size - len(_FILLER_HEAD) - len(_FILLER_TAIL))
-    units, pad = divmod(room, len(_FILLER_UNIT))
-    yield _FILLER_HEAD
-    per_chunk = max(1, CHUNK // len(_FILLER_UNIT))
-    while units > 0:
-        n = min(units, per_chunk)
-        yield _FILLER_UNIT * n
-        units -= n
-    if pad:
-        yield b" " * pad
-    yield _FILLER_TAIL
-
-
-def _filler_length(size: int) -> int:
-    return max(size, len(_FILLER_HEAD) + len(_FILLER_TAIL))
-
-
 class FixtureServer(ThreadingHTTPServer):
     """A ThreadingHTTPServer that knows its fixture root, base URL and hit log."""
 
@@ -264,7 +206,7 @@ class FixtureHandler(BaseHTTPRequestHandler):
             if self.server.version > 1 and edition.is_file():  # the site edited this page
                 file = edition
             body = self.server.substitute(file.read_bytes(), file)
-            self._send(200, {"Content-Type": _content_type(file)}, body, head)
+            self._send(200, {"Content-Type": content_type(file)}, body, head)
         except (ConnectionError, TimeoutError):
             self.close_connection = True
 
@@ -284,7 +226,7 @@ class FixtureHandler(BaseHTTPRequestHandler):
         if "size" in spec:
             size = int(spec["size"])
             headers = _merge({"Content-Type": "text/html; charset=utf-8"}, extra)
-            self._send_stream(status, headers, _filler_chunks(size), _filler_length(size), head)
+            self._send_stream(status, headers, filler_chunks(size), filler_length(size), head)
             return
         if "file" in spec:
             file = server.root / str(spec["file"])
@@ -296,7 +238,7 @@ class FixtureHandler(BaseHTTPRequestHandler):
                 self._not_found(str(spec["file"]), head)
                 return
             body = server.substitute(file.read_bytes(), file)
-            headers = _merge({"Content-Type": _content_type(file)}, extra)
+            headers = _merge({"Content-Type": content_type(file)}, extra)
             self._send(status, headers, body, head)
             return
         body = str(spec.get("body", "")).encode("utf-8")
@@ -305,7 +247,7 @@ class FixtureHandler(BaseHTTPRequestHandler):
         self._send(status, headers, body, head)
 
     def _not_found(self, path: str, head: bool) -> None:
-        self._send(404, {"Content-Type": "text/html; charset=utf-8"}, _not_found_body(), head)
+        self._send(404, {"Content-Type": "text/html; charset=utf-8"}, not_found_body(), head)
 
     def _start(self, status: int, headers: dict[str, str], length: int) -> None:
         self.send_response(status)

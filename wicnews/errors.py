@@ -15,7 +15,8 @@ The exception tree::
         ├── AlreadySeen             the URL led to a stored article          -> SEEN (a skip)
         ├── RobotsDenied            robots.txt forbids it                    -> ROBOTS (a skip)
         ├── RedirectLoop            REDIRECT_MAX_TIMES reached               -> REDIRECT_LOOP
-        └── PrivateAddressRefused   a public source led to a private address -> PRIVATE_ADDRESS
+        ├── PrivateAddressRefused   a public source led to a private address -> PRIVATE_ADDRESS
+        └── BadUrl                  too long, malformed host or port         -> BAD_URL
 
 ``wicnews.failures.classify`` maps any download failure to an ``ErrorKind`` by its type,
 never by its message. Every kind is counted as ``wicnews/errors/<kind>``, except the

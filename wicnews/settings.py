@@ -53,6 +53,14 @@ REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = False
 
 # --- limits and safety -----------------------------------------------------------------
+# Longest URL requested (characters); longer ones are counted as bad_url by
+# wicnews.middlewares.PrivateAddressGuard (Scrapy's UrlLengthMiddleware, which drops them
+# silently at 2083, is off).
+URLLENGTH_LIMIT = 8192
+SPIDER_MIDDLEWARES = {"scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None}
+# The name resolver that answers a checked name with the address that was checked and
+# never gives a public source's links a private answer (wicnews.guard).
+TWISTED_DNS_RESOLVER = "wicnews.guard.PinningResolver"
 DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
 # Only http(s): no local files, data: URIs, FTP or S3 reachable from a feed link.

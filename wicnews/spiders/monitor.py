@@ -35,6 +35,7 @@ from wicnews.urls import (
     choose_canonical,
     is_http_url,
     resolve_http_url,
+    url_problem,
 )
 
 logger = logging.getLogger(__name__)
@@ -94,6 +95,10 @@ class MonitorSpider(scrapy.Spider):
             logger.warning("no enabled sources: nothing to crawl")
         callbacks = {"feed": self.parse_feed, "sitemap": self.parse_sitemap, "page": self.parse_listing}
         for source in self.sources:
+            problem = url_problem(source.url, self.settings.getint("URLLENGTH_LIMIT"))
+            if problem:  # a bad host or port is this source's error; the others crawl
+                self._source_error(source, ErrorKind.BAD_URL, problem)
+                continue
             yield scrapy.Request(source.url, callback=callbacks[source.kind], errback=self.source_failed,
                                  cb_kwargs={"source": source}, meta={"wicnews_source": source.name}, dont_filter=True)
 
@@ -148,6 +153,9 @@ class MonitorSpider(scrapy.Spider):
             if depth >= MAX_SITEMAP_DEPTH:
                 self._count_error(ErrorKind.SITEMAP_TOO_DEEP, f"sitemap nesting deeper than {MAX_SITEMAP_DEPTH}", url)
                 break
+            if problem := url_problem(url, self.settings.getint("URLLENGTH_LIMIT")):
+                self._count_error(ErrorKind.BAD_URL, problem, url)
+                continue
             yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.source_failed,
                                  cb_kwargs={"source": source, "depth": depth + 1, "child": True})
         self.crawler.stats.inc_value("wicnews/sitemap_entries", len(sitemap.entries))

@@ -64,10 +64,12 @@ class ErrorKind(StrEnum):
     ROBOTS = "robots"
     REQUESTED_TWICE = "requested_twice"
     TOO_OLD = "too_old"
+    CANONICAL_UNTRUSTED = "canonical_untrusted"  # stored under its own URL: the canonical is another site's
 
 
 # Outcomes that are decisions, not errors: counted under wicnews/skipped/<kind>.
-SKIPS = frozenset({ErrorKind.SEEN, ErrorKind.ROBOTS, ErrorKind.REQUESTED_TWICE, ErrorKind.TOO_OLD})
+SKIPS = frozenset({ErrorKind.SEEN, ErrorKind.ROBOTS, ErrorKind.REQUESTED_TWICE, ErrorKind.TOO_OLD,
+                   ErrorKind.CANONICAL_UNTRUSTED})
 
 
 def http_kind(status: int) -> str:

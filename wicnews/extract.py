@@ -12,7 +12,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
@@ -29,6 +29,7 @@ from w3lib.encoding import (
 
 from wicnews.dates import guess_timezone, published_time
 from wicnews.errors import ErrorKind, PageError
+from wicnews.urls import is_http_url, registrable_domain, same_publisher
 
 # Content types that can hold an article page; anything else is rejected before parsing.
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
@@ -42,6 +43,12 @@ _DATE_META = (
 )
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# Control characters (C0 but tab and line breaks, DEL, C1): never text. Vertical tab and
+# form feed become spaces; the others are dropped before parsing.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+_CONTROL_SPACES = re.compile(r"[\x0b\x0c]")
+# Above this share of control and replacement characters, a body is not text (``encoding``).
+MAX_CONTROL_RATIO = 0.2
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -62,6 +69,7 @@ class Extracted:
     encoding: str = "utf-8"
     replaced_chars: int = 0
     is_amp: bool = False
+    canonical_claim: str | None = None  # a canonical URL on another site, not trusted (see extract_article)
     published_precision: str | None = None  # "zone" (an instant), "local" (no zone given) or "date" (day only)
 
 
@@ -79,12 +87,27 @@ def _codec(name: str | None) -> str | None:
         return None
 
 
+def _single_byte(codec: str) -> bool:
+    """True for a codec that maps every byte to a character (latin-1, cp1252, koi8-r...):
+    any bytes decode in it, so a clean decode is no evidence."""
+    if codec.replace("_", "-") in ("utf-8", "utf-8-sig"):
+        return False
+    return len(bytes(range(0x80, 0x100)).decode(codec, "replace")) == 128
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without control characters (vertical tab and form feed become spaces)."""
+    return CONTROL_CHARS.sub("", _CONTROL_SPACES.sub(" ", text))
+
+
 def decode_html(body: bytes, content_type: str | None = None, *, max_replacement_ratio: float = 0.01) -> tuple[str, str, int]:
     """Decode a page: ``(text, codec, replaced_chars)``.
 
     Order: BOM, HTTP charset, ``<meta>`` charset, then UTF-8, then a statistical guess
     (charset_normalizer: GB18030, Big5, Shift_JIS, ...). The first declared codec that
-    decodes cleanly wins; a declared codec that decodes with only a few bad bytes is kept
+    decodes cleanly wins, except that the bytes decide over a single-byte declaration
+    (iso-8859-1 decodes anything): a clean multi-byte decode (a declared GB18030, or
+    UTF-8) of a non-ASCII body comes first; a declared codec that decodes with only a few bad bytes is kept
     (with U+FFFD in their place) rather than swapped for a guess that would garble every
     other character. Whatever the path, more than ``max_replacement_ratio`` replaced
     characters raise ``PageError(ErrorKind.ENCODING)``, as does a page nothing decodes.
@@ -100,6 +123,8 @@ def decode_html(body: bytes, content_type: str | None = None, *, max_replacement
         declared = list(dict.fromkeys(c for c in (_codec(http_content_type_encoding(content_type or "")),
                                                   _codec(html_body_declared_encoding(body[:8192]))) if c))
     candidates = declared if bom_codec else list(dict.fromkeys(declared + ["utf-8"]))
+    if not body.isascii():  # stable sort: multi-byte codecs first, each group in declared order
+        candidates.sort(key=_single_byte)
     for codec in candidates:  # strictly first: a clean decode is the answer
         try:
             return body.decode(codec), codec, 0
@@ -161,6 +186,15 @@ def _declared_canonical(tree, url: str) -> str | None:
         if hrefs:
             return urljoin(url, hrefs[0])
     return None
+
+
+def _declared_origins(tree, url: str) -> list[str]:
+    """Where the page says its text was first published: ``<meta name="syndication-source">``,
+    ``<meta name="original-source">``, ``<link rel="original-source">``, JSON-LD ``isBasedOn``."""
+    found = tree.xpath('//meta[@name="syndication-source" or @name="original-source"]/@content')
+    found += tree.xpath('//link[@rel="original-source"]/@href')
+    found += [o["isBasedOn"] for o in _jsonld_objects(tree) if isinstance(o.get("isBasedOn"), str)]
+    return [urljoin(url, u.strip()) for u in found if u and u.strip()]
 
 
 def _declared_language(tree, headers: Mapping[str, str]) -> str | None:
@@ -237,12 +271,17 @@ def extract_article(
     default_tz: tzinfo | None = None,
     min_text_chars: int = 200,
     max_replacement_ratio: float = 0.01,
+    syndication: Mapping[str, Iterable[str]] | None = None,
 ) -> Extracted:
     """Text and metadata of the article page ``body`` fetched from ``url``.
 
     ``headers`` is a lower-case-keyed mapping of response headers (content-type,
     content-language). Naive publication times are read in ``default_tz`` (the source's
-    zone), else in ``guess_timezone``; a time that states its zone wins over a naive one. Raises ``PageError`` with kind
+    zone), else in ``guess_timezone``; a time that states its zone wins over a naive one.
+    A canonical URL on another registrable domain is trusted only when the page names that
+    site as its origin (``_declared_origins``) or ``syndication`` (registrable domain of a
+    publisher -> domains whose canonical links its pages may carry) says so; otherwise the
+    page stands for itself and the claim is kept in ``canonical_claim``. Raises ``PageError`` with kind
     ``empty_body``, ``not_html``, ``encoding``, ``unparsable`` or ``no_text``.
     """
     headers = {k.lower(): v for k, v in (headers or {}).items()}
@@ -252,13 +291,21 @@ def extract_article(
     if (ctype and not ctype.startswith(_HTML_TYPES)) or body.lstrip()[:8].startswith(_BINARY_MAGIC):
         raise PageError(ErrorKind.NOT_HTML, f"not an HTML page ({ctype or 'binary content'})")
     html, codec, replaced = decode_html(body, headers.get("content-type"), max_replacement_ratio=max_replacement_ratio)
+    junk = len(CONTROL_CHARS.findall(html)) + html.count("\ufffd")
+    if junk > MAX_CONTROL_RATIO * len(html):
+        raise PageError(ErrorKind.ENCODING, f"not text: {junk} of {len(html)} characters are control or replacement characters")
+    html = strip_controls(html)
 
     html = _XML_DECLARATION.sub("", html, count=1)  # lxml refuses str input that declares an encoding
     try:
         tree = lxml.html.document_fromstring(html)
     except (lxml.etree.ParserError, ValueError) as exc:
         raise PageError(ErrorKind.UNPARSABLE, f"cannot parse HTML: {exc}") from exc
-    canonical = _declared_canonical(tree, url)
+    canonical, claim = _declared_canonical(tree, url), None
+    if canonical and is_http_url(canonical):
+        related = _declared_origins(tree, url) + list((syndication or {}).get(registrable_domain(urlsplit(url).hostname), ()))
+        if not same_publisher(url, canonical, related):
+            canonical, claim = None, canonical
     is_amp = tree.get("amp") is not None or tree.get("\u26a1") is not None
     published_values = _declared_published(tree)
     declared_lang = _declared_language(tree, headers)
@@ -299,4 +346,5 @@ def extract_article(
         encoding=codec,
         replaced_chars=replaced,
         is_amp=is_amp,
+        canonical_claim=claim,
     )

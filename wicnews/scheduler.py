@@ -120,7 +120,7 @@ GRACE_SECONDS = 60  # after SIGTERM, how long a crawl may take to close its run
 
 def run_crawl(schedule: Schedule, extra: Sequence[str] = (), grace: float = GRACE_SECONDS) -> int:
     """One crawl in a subprocess; its exit code (124 on timeout). Never raises. A crawl past
-    its timeout gets SIGTERM, so Scrapy closes it and its run is recorded (``shutdown``);
+    its timeout gets SIGTERM, so Scrapy closes it and its run is recorded (``interrupted``);
     SIGKILL only if it has not ended ``grace`` seconds later."""
     command = crawl_command(schedule, extra)
     logger.info("schedule %s: starting %s", schedule.name, " ".join(command[2:]))

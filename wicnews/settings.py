@@ -34,6 +34,12 @@ WICNEWS_CANONICAL_MIN_SIMILARITY = 0.3
 WICNEWS_MIN_TEXT_CHARS = 200
 # Let public sources lead the crawler to private, loopback or link-local addresses.
 WICNEWS_ALLOW_PRIVATE_ADDRESSES = False
+# Known syndication: registrable domain of a publisher -> domains whose articles it
+# republishes; its pages' canonical links to those domains are trusted (JSON, e.g.
+# {"yahoo.com": ["reuters.com", "apnews.com"]}). A canonical link to another site is
+# otherwise trusted only when the page names that site as its origin (meta
+# syndication-source / original-source); else the page is stored under its own URL.
+WICNEWS_SYNDICATION = {}
 # Share of U+FFFD replacement characters above which a page counts as undecodable.
 WICNEWS_MAX_REPLACEMENT_RATIO = 0.01
 

@@ -6,10 +6,12 @@ here, and this module imports nothing of theirs.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import re
 import socket
+from collections.abc import Iterable
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
 from wicnews.errors import ConfigError
@@ -185,6 +187,31 @@ def choose_canonical(page_url: str, declared: str | None) -> str:
         except ValueError:
             pass
     return canonicalize_url(page_url)
+
+
+@functools.cache
+def _suffixes():
+    import tldextract
+
+    # the list bundled with tldextract: never fetched, never cached on disk
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
+
+
+def registrable_domain(host: str | None) -> str:
+    """The domain a registrant controls (``bbc.co.uk`` for ``news.bbc.co.uk``; ``b.github.io``
+    for ``a.b.github.io``), from the Public Suffix List bundled with tldextract (offline). An
+    address or a bare name is its own domain."""
+    host = (host or "").strip("[]").lower().rstrip(".")
+    if not host or parse_address(host) is not None:
+        return host
+    return _suffixes()(host).top_domain_under_public_suffix or host
+
+
+def same_publisher(url: str, other: str, related: Iterable[str] = ()) -> bool:
+    """True when ``other`` is on ``url``'s registrable domain, or on one of the ``related``
+    domains (a syndication relation the page declares or the configuration knows)."""
+    mine, theirs = registrable_domain(url_host(url)), registrable_domain(url_host(other))
+    return bool(theirs) and (theirs == mine or theirs in {registrable_domain(d) for d in related})
 
 
 def url_key(canonical_url: str) -> str:

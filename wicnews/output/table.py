@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import TextIO
+
+# Control characters in stored strings (a feed's ESC sequences) would drive the terminal.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters shown as escapes (``\\x1b``), never sent raw."""
+    return _CONTROLS.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), text)
 
 
 def _cells(ch: str) -> int:
@@ -12,7 +21,7 @@ def _cells(ch: str) -> int:
 
 def fit(text: str | None, width: int) -> str:
     """``text`` cut and padded to ``width`` terminal cells."""
-    text, out, used = text or "-", [], 0
+    text, out, used = printable(text or "-"), [], 0
     if sum(map(_cells, text)) > width:
         width -= 1
         for ch in text:
@@ -34,12 +43,12 @@ def articles(rows: list[dict], out: TextIO) -> None:
     for row in rows:
         published = (row["published_at"] or "")[:16].replace("T", " ") or "date unknown    "
         flag = "" if row["relevant"] else "  [not relevant]"
-        print(f"#{row['id']:<5} {published}  {row['language'] or '--':<3} {fit(row['site_name'], 26)}  "
+        print(f"#{row['id']:<5} {published}  {printable(row['language'] or '--'):<3} {fit(row['site_name'], 26)}  "
               f"{fit(row['title'], 90).rstrip()}{flag}", file=out)
-        terms = ", ".join(row["matched_terms"])
+        terms = printable(", ".join(row["matched_terms"]))
         others = len(row["also_at"])
         copies = f"  (+{others} other URL{'s' if others != 1 else ''})" if others else ""
-        print(f"       {row['canonical_url']}{copies}" + (f"\n       matched: {terms}" if terms else ""), file=out)
+        print(f"       {printable(row['canonical_url'])}{copies}" + (f"\n       matched: {terms}" if terms else ""), file=out)
 
 
 def run_line(run: dict) -> str:

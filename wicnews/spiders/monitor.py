@@ -226,6 +226,7 @@ class MonitorSpider(scrapy.Spider):
                 response.body, response.url, headers,
                 default_tz=ZoneInfo(source.timezone) if source.timezone else None,
                 min_text_chars=self.min_text_chars, max_replacement_ratio=self.max_replacement_ratio,
+                syndication=self.settings.getdict("WICNEWS_SYNDICATION"),
             )
         except PageError as exc:
             self._count_error(exc.kind, str(exc), response.url)
@@ -237,6 +238,9 @@ class MonitorSpider(scrapy.Spider):
         if page.replaced_chars:  # stored all the same, but counted: the source sends broken bytes
             self._count_error(ErrorKind.ENCODING_REPLACED,
                               f"{page.replaced_chars} undecodable byte(s) replaced ({page.encoding})", response.url)
+        if page.canonical_claim:  # stored under its own URL; the claim is logged and counted
+            self._count_error(ErrorKind.CANONICAL_UNTRUSTED, f"canonical link to another site not trusted: "
+                              f"{page.canonical_claim}", response.url)
         self.crawler.stats.inc_value("wicnews/articles_extracted")
         article = item_from_page(page, response.url, source, hint, via=via,
                                  requested_url=response.request.meta.get("redirect_urls", [response.url])[0])

@@ -93,9 +93,10 @@ def article_from_file(path: Path, url: str | None = None) -> dict:
     return article_from_bytes(body, url or path.resolve().as_uri())
 
 
-def article_from_url(target: str, url: str | None = None) -> dict:
-    """A page fetched the way the crawler fetches (robots.txt, size and time limits)."""
+def article_from_url(target: str, url: str | None = None, overrides: Iterable[str] = ()) -> dict:
+    """A page fetched the way the crawler fetches (robots.txt, size and time limits;
+    ``overrides``: ``NAME=VALUE`` settings)."""
     from wicnews.fetch import fetch_page
 
-    body, headers, final_url = fetch_page(target)
+    body, headers, final_url = fetch_page(target, overrides)
     return article_from_bytes(body, url or final_url, headers)

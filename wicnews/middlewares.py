@@ -8,6 +8,7 @@ In ``DOWNLOADER_MIDDLEWARES``, ``RobotsTxtMiddleware``, ``MetaRefreshMiddleware`
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,6 +22,7 @@ from twisted.internet.threads import deferToThread
 from wicnews import guard, urls
 from wicnews.crawldb import crawl_engine
 from wicnews.db.articles import is_settled
+from wicnews.errors import ErrorKind
 from wicnews.failures import (
     AlreadySeen,
     BadUrl,
@@ -29,6 +31,8 @@ from wicnews.failures import (
     RobotsDenied,
 )
 from wicnews.urls import MAX_URL_LENGTH, is_private_host, parse_address, url_host, url_key, url_problem
+
+logger = logging.getLogger(__name__)
 
 
 class SkipSeenMiddleware:
@@ -71,8 +75,10 @@ class PrivateAddressGuard:
     themselves local (a test site on 127.0.0.1, an intranet feed) may link locally.
     ``WICNEWS_ALLOW_PRIVATE_ADDRESSES=True`` lets every request through (URL checks stay)."""
 
-    def __init__(self, allow_private: bool = False, max_url_length: int = MAX_URL_LENGTH, dns_timeout: float = 60.0):
+    def __init__(self, allow_private: bool = False, max_url_length: int = MAX_URL_LENGTH, dns_timeout: float = 60.0,
+                 stats: Any = None):
         self.allow_private = allow_private
+        self.stats = stats
         self.max_url_length = max_url_length
         self.dns_timeout = dns_timeout
         self.host_guarded: dict[str, bool] = {}  # netloc -> whether a guarded request went there
@@ -81,7 +87,7 @@ class PrivateAddressGuard:
     def from_crawler(cls, crawler):
         settings = crawler.settings
         return cls(settings.getbool("WICNEWS_ALLOW_PRIVATE_ADDRESSES"), settings.getint("URLLENGTH_LIMIT"),
-                   settings.getfloat("DNS_TIMEOUT") or 60.0)
+                   settings.getfloat("DNS_TIMEOUT") or 60.0, crawler.stats)
 
     def guarded(self, request) -> bool:
         """Whether ``request`` is held to public addresses (decided once, kept in its meta)."""
@@ -99,6 +105,16 @@ class PrivateAddressGuard:
         return bool(flag)
 
     async def process_request(self, request):
+        try:
+            await self._check(request)
+        except PrivateAddressRefused as exc:
+            if request.meta.get("dont_obey_robotstxt") and self.stats is not None:
+                # Scrapy's robots.txt middleware swallows the refusal: count and log it here
+                self.stats.inc_value(f"wicnews/errors/{ErrorKind.PRIVATE_ADDRESS}")
+                logger.warning("error %s: %s <%s>", ErrorKind.PRIVATE_ADDRESS, exc, request.url)
+            raise
+
+    async def _check(self, request) -> None:
         problem = url_problem(request.url, self.max_url_length)
         if problem:
             raise BadUrl(problem)

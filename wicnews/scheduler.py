@@ -16,7 +16,6 @@ coalesce, never overlap (``max_instances=1``) and have a real misfire grace time
 from __future__ import annotations
 
 import logging
-import re
 import subprocess
 import sys
 import tomllib
@@ -38,8 +37,6 @@ def default_dir() -> Path:
 
 MISFIRE_GRACE_SECONDS = 600
 _FIELDS = {"name", "cron", "every", "args", "timeout", "enabled"}
-_SPAN = re.compile(r"\s*(\d+)\s*([smhd])\s*")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 @dataclass(frozen=True)
@@ -52,11 +49,11 @@ class Schedule:
 
 
 def parse_span(value: str) -> int:
-    """``90s``, ``30m``, ``2h``, ``1d`` -> seconds."""
-    match = _SPAN.fullmatch(str(value))
-    if not match or int(match[1]) == 0:
-        raise ConfigError(f"expected a span such as 90s, 30m, 2h or 1d, got {value!r}")
-    return int(match[1]) * _UNITS[match[2]]
+    """``90s``, ``30m``, ``2h``, ``1d`` -> seconds, at most ten years (``wicnews.config.parse_span``:
+    APScheduler cannot hold a larger interval)."""
+    from wicnews.config import parse_span as span
+
+    return span(value)
 
 
 def _check(raw: dict) -> Schedule | None:

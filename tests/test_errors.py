@@ -55,7 +55,8 @@ def test_page_errors_take_a_known_kind():
 
 
 def test_skips_are_kinds():
-    assert SKIPS == {ErrorKind.SEEN, ErrorKind.ROBOTS, ErrorKind.REQUESTED_TWICE, ErrorKind.TOO_OLD, ErrorKind.CANONICAL_UNTRUSTED}
+    assert {ErrorKind.SEEN, ErrorKind.ROBOTS, ErrorKind.REQUESTED_TWICE, ErrorKind.TOO_OLD,
+                     ErrorKind.CANONICAL_UNTRUSTED} == SKIPS
 
 
 def _decompression_bomb():
@@ -64,7 +65,7 @@ def _decompression_bomb():
 
     try:
         raise IgnoreRequest("Ignored response: exceeded DOWNLOAD_MAXSIZE during decompression") from \
-            _DecompressionMaxSizeExceeded("too big")
+            _DecompressionMaxSizeExceeded(2_000_000, 1_000_000)
     except IgnoreRequest as exc:
         return exc
 

@@ -101,3 +101,56 @@ def test_terminal_escapes_never_reach_the_log():
     record = logging.LogRecord("x", logging.WARNING, __file__, 1, "title %s <%s>", ("\x1b[31mred", "http://a/\x1b"), None)
     assert EscapeControls().filter(record)
     assert record.getMessage() == "title \\x1b[31mred <http://a/\\x1b>"
+
+
+# --- cases of the matrix that already held, kept as tests ------------------------------------
+
+LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+<!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+<!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+<!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+<!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+<!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+<!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">]>
+"""
+
+
+def test_billion_laughs_in_a_feed_is_not_expanded():
+    from wicnews.feeds import parse_feed
+
+    body = LAUGHS + b'<rss version="2.0"><channel><title>&lol9;</title><item><title>&lol9;</title>' \
+                    b"<link>http://news.example.com/a</link></item></channel></rss>"
+    try:
+        feed = parse_feed(body, "http://news.example.com/feed")
+    except PageError as exc:
+        assert exc.kind == "feed_malformed"
+    else:
+        assert all(len(e.title or "") < 10_000 for e in feed.entries)
+
+
+def test_billion_laughs_and_quadratic_blowup_in_a_sitemap_are_not_expanded():
+    from wicnews.sitemaps import parse_sitemap
+
+    for doctype, ref in ((LAUGHS, b"&lol9;"), (b'<?xml version="1.0"?><!DOCTYPE u [<!ENTITY a "' + b"x" * 100_000 + b'">]>',
+                                              b"&a;" * 10_000)):
+        body = doctype + b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>http://e.com/' + ref \
+            + b"</loc></url></urlset>"
+        try:
+            sitemap = parse_sitemap(body, "http://e.com/sitemap.xml")
+        except PageError as exc:
+            assert exc.kind == "sitemap_malformed"
+        else:
+            assert all(len(e.url) < 10_000 for e in sitemap.entries)
+
+
+def test_a_gzip_bomb_sitemap_is_refused():
+    import gzip
+
+    from wicnews.sitemaps import parse_sitemap
+
+    bomb = gzip.compress(b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">' + b" " * 60_000_000)
+    with pytest.raises(PageError) as info:
+        parse_sitemap(bomb, "http://e.com/sitemap.xml.gz")
+    assert info.value.kind in ("sitemap_malformed", "too_large")

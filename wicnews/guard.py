@@ -83,7 +83,8 @@ class _PublicOnly:
     """Passes on the public answers of a lookup only (the others are dropped and logged)."""
 
     def __init__(self, receiver: Any, name: str):
-        self.receiver, self.name, self.dropped = receiver, name, []
+        self.receiver, self.name = receiver, name
+        self.dropped: list[Any] = []
 
     def resolutionBegan(self, resolution: Any) -> None:
         self.receiver.resolutionBegan(resolution)

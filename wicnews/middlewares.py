@@ -185,9 +185,9 @@ class _RedirectLoopMixin:
             raise RedirectLoop(str(exc)) from None
 
 
-class RedirectMiddleware(_RedirectLoopMixin, redirect.RedirectMiddleware):
+class RedirectMiddleware(_RedirectLoopMixin, redirect.RedirectMiddleware):  # type: ignore[misc]  # no spider argument
     """Scrapy's 3xx redirects; a redirect loop raises ``RedirectLoop``."""
 
 
-class MetaRefreshMiddleware(_RedirectLoopMixin, redirect.MetaRefreshMiddleware):
+class MetaRefreshMiddleware(_RedirectLoopMixin, redirect.MetaRefreshMiddleware):  # type: ignore[misc]  # no spider argument
     """Scrapy's ``<meta http-equiv=refresh>`` redirects; a redirect loop raises ``RedirectLoop``."""

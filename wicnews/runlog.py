@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+from typing import Any, cast
 
 from scrapy import signals
 from sqlalchemy.exc import SQLAlchemyError
@@ -44,7 +45,7 @@ class RunLog:
         logger.info("run #%d started", self.run_id)
         from twisted.internet import reactor
 
-        reactor.addSystemEventTrigger("before", "shutdown", self.close_interrupted)
+        cast(Any, reactor).addSystemEventTrigger("before", "shutdown", self.close_interrupted)
         atexit.register(self.close_interrupted)
 
     def spider_closed(self, spider, reason):

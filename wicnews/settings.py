@@ -39,7 +39,7 @@ WICNEWS_ALLOW_PRIVATE_ADDRESSES = False
 # {"yahoo.com": ["reuters.com", "apnews.com"]}). A canonical link to another site is
 # otherwise trusted only when the page names that site as its origin (meta
 # syndication-source / original-source); else the page is stored under its own URL.
-WICNEWS_SYNDICATION = {}
+WICNEWS_SYNDICATION: dict[str, list[str]] = {}
 # Share of U+FFFD replacement characters above which a page counts as undecodable.
 WICNEWS_MAX_REPLACEMENT_RATIO = 0.01
 

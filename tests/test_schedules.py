@@ -82,10 +82,12 @@ def test_schedule_once_runs_a_real_crawl_in_a_subprocess(site, wicnews, tmp_path
 def test_a_crawl_past_its_timeout_is_stopped_and_records_its_run(site, tmp_path, sqlite_url, monkeypatch):
     """SIGTERM, not SIGKILL: Scrapy closes the spider and the run row says so."""
     monkeypatch.setenv("WICNEWS_HOME", str(tmp_path))
-    slow = schedules.Schedule(name="slow", timeout_seconds=3, args=(
-        "--feed", site.url("/feeds/scmp-china.rss"), "--db", sqlite_url, "-s", "DOWNLOAD_DELAY=8",
+    # 15 s: a crawl starts in about 5 s on a loaded machine (3 s killed some before Scrapy's
+    # signal handlers were in place); with a 60 s delay between requests it cannot end first.
+    slow = schedules.Schedule(name="slow", timeout_seconds=15, args=(
+        "--feed", site.url("/feeds/scmp-china.rss"), "--db", sqlite_url, "-s", "DOWNLOAD_DELAY=60",
         "-s", "AUTOTHROTTLE_ENABLED=False"))
-    assert schedules.run_crawl(slow, grace=60) == 124
+    assert schedules.run_crawl(slow, grace=5) == 124  # a graceful stop waits out the delay: forced 5 s later
     from sqlalchemy.orm import Session
 
     from wicnews.db import engine as db

@@ -118,7 +118,8 @@ GRACE_SECONDS = 60  # after SIGTERM, how long a crawl may take to close its run
 def run_crawl(schedule: Schedule, extra: Sequence[str] = (), grace: float = GRACE_SECONDS) -> int:
     """One crawl in a subprocess; its exit code (124 on timeout). Never raises. A crawl past
     its timeout gets SIGTERM, so Scrapy closes it and its run is recorded (``interrupted``);
-    SIGKILL only if it has not ended ``grace`` seconds later."""
+    a second SIGTERM ``grace`` seconds later forces the stop (the run is still recorded),
+    SIGKILL only if it has not ended ``grace`` seconds after that."""
     command = crawl_command(schedule, extra)
     logger.info("schedule %s: starting %s", schedule.name, " ".join(command[2:]))
     try:
@@ -130,12 +131,14 @@ def run_crawl(schedule: Schedule, extra: Sequence[str] = (), grace: float = GRAC
         code = proc.wait(timeout=schedule.timeout_seconds)
     except subprocess.TimeoutExpired:
         logger.error("schedule %s: crawl still running after %d s: stopping it", schedule.name, schedule.timeout_seconds)
-        proc.terminate()
-        try:
-            proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        for stop in (proc.terminate, proc.terminate, proc.kill):  # graceful, forced (run recorded), kill
+            stop()
+            try:
+                proc.wait(timeout=grace)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        proc.wait()
         return 124
     (logger.info if code == 0 else logger.error)("schedule %s: crawl exited %d", schedule.name, code)
     return code

@@ -117,3 +117,67 @@ def test_a_long_legitimate_url_is_kept():
 
 def test_the_guard_can_be_turned_off():
     assert check(Request("http://169.254.169.254/", cb_kwargs={"source": PUBLIC}), WICNEWS_ALLOW_PRIVATE_ADDRESSES=True) is None
+
+
+class _Receiver:
+    def __init__(self):
+        self.addresses, self.done = [], False
+
+    def resolutionBegan(self, resolution):
+        pass
+
+    def addressResolved(self, address):
+        self.addresses.append(address.host)
+
+    def resolutionComplete(self):
+        self.done = True
+
+
+class _Original:
+    """A system resolver that answers every name with loopback and a public address."""
+
+    def __init__(self):
+        self.asked = []
+
+    def resolveHostName(self, receiver, name, port=0, types=None, semantics="TCP"):
+        from twisted.internet.address import IPv4Address
+
+        self.asked.append(name)
+        receiver.resolutionBegan(None)
+        for host in ("127.0.0.1", "93.184.216.34"):
+            receiver.addressResolved(IPv4Address("TCP", host, port))
+        receiver.resolutionComplete()
+
+
+def _resolver(allow_private=False):
+    from wicnews.guard import PinningResolver
+
+    original = _Original()
+    return PinningResolver(type("Reactor", (), {"nameResolver": original})(), allow_private), original
+
+
+def test_the_resolver_answers_a_checked_name_with_the_checked_address_only(monkeypatch):
+    from wicnews import guard
+
+    monkeypatch.setattr(guard, "PINS", {"news.example.com": ipaddress.ip_address("93.184.216.34")})
+    resolver, original = _resolver()
+    receiver = _Receiver()
+    resolver.resolveHostName(receiver, "News.Example.com.", 80)
+    assert receiver.addresses == ["93.184.216.34"] and receiver.done and original.asked == []  # no second lookup
+
+
+def test_the_resolver_drops_private_answers_unless_a_local_source_vouched(monkeypatch):
+    from wicnews import guard
+
+    monkeypatch.setattr(guard, "PINS", {})
+    monkeypatch.setattr(guard, "VOUCHED", {"intranet.example"})
+    resolver, _ = _resolver()
+    unchecked, vouched = _Receiver(), _Receiver()
+    resolver.resolveHostName(unchecked, "unchecked.example", 80)
+    resolver.resolveHostName(vouched, "intranet.example", 80)
+    assert unchecked.addresses == ["93.184.216.34"] and unchecked.done
+    assert vouched.addresses == ["127.0.0.1", "93.184.216.34"]
+    allowed, _ = _resolver(allow_private=True)
+    everything = _Receiver()
+    allowed.resolveHostName(everything, "unchecked.example", 80)
+    assert everything.addresses == ["127.0.0.1", "93.184.216.34"]

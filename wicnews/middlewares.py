@@ -85,6 +85,11 @@ class PrivateAddressGuard:
 
     @classmethod
     def from_crawler(cls, crawler):
+        from urllib.request import getproxies
+
+        for scheme, proxy in getproxies().items():  # a proxy the operator configured may be on the local network
+            if scheme != "no" and (host := url_host(proxy if "://" in proxy else f"http://{proxy}")):
+                guard.vouch(host)
         settings = crawler.settings
         return cls(settings.getbool("WICNEWS_ALLOW_PRIVATE_ADDRESSES"), settings.getint("URLLENGTH_LIMIT"),
                    settings.getfloat("DNS_TIMEOUT") or 60.0, crawler.stats)

@@ -17,18 +17,22 @@ _SPACES = re.compile(r"[ \t\u00a0\u3000\u2000-\u200b\u202f\u205f]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
 
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def clean_text(text: str | None) -> str:
-    """NFC, one space between words, one newline between paragraphs, no edge blanks."""
+    """NFC, no control characters, one space between words, one newline between
+    paragraphs, no edge blanks."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = unicodedata.normalize("NFC", _CONTROLS.sub(" ", text)).replace("\r\n", "\n").replace("\r", "\n")
     lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
     return _BLANK_LINES.sub("\n", "\n".join(line for line in lines if line)).strip()
 
 
 def clean_line(text: str | None) -> str:
-    """A single-line field (title, site name): whitespace collapsed."""
-    return " ".join((text or "").split())
+    """A single-line field (title, site name): control characters out, whitespace collapsed."""
+    return " ".join(_CONTROLS.sub(" ", text or "").split())
 
 
 def normalise_values(values: dict) -> dict:

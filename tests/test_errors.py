@@ -14,7 +14,7 @@ from scrapy.robotstxt import ProtegoRobotParser
 from scrapy.utils.test import get_crawler
 
 from wicnews.errors import SKIPS, ErrorKind, PageError, http_kind
-from wicnews.failures import AlreadySeen, PrivateAddressRefused, RedirectLoop, RobotsDenied, classify
+from wicnews.failures import AlreadySeen, BadUrl, PrivateAddressRefused, RedirectLoop, RobotsDenied, classify
 from wicnews.middlewares import (
     MetaRefreshMiddleware,
     RedirectMiddleware,
@@ -55,7 +55,19 @@ def test_page_errors_take_a_known_kind():
 
 
 def test_skips_are_kinds():
-    assert {ErrorKind.SEEN, ErrorKind.ROBOTS, ErrorKind.REQUESTED_TWICE, ErrorKind.TOO_OLD} == SKIPS
+    assert {ErrorKind.SEEN, ErrorKind.ROBOTS, ErrorKind.REQUESTED_TWICE, ErrorKind.TOO_OLD,
+                     ErrorKind.CANONICAL_UNTRUSTED} == SKIPS
+
+
+def _decompression_bomb():
+    """What HttpCompressionMiddleware raises past DOWNLOAD_MAXSIZE while decompressing."""
+    from scrapy.utils._compression import _DecompressionMaxSizeExceeded
+
+    try:
+        raise IgnoreRequest("Ignored response: exceeded DOWNLOAD_MAXSIZE during decompression") from \
+            _DecompressionMaxSizeExceeded(2_000_000, 1_000_000)
+    except IgnoreRequest as exc:
+        return exc
 
 
 @pytest.mark.parametrize("exc, kind", [
@@ -63,6 +75,8 @@ def test_skips_are_kinds():
     (RobotsDenied("x"), "robots"),
     (RedirectLoop("x"), "redirect_loop"),
     (PrivateAddressRefused("x"), "private_address"),
+    (BadUrl("x"), "bad_url"),
+    (_decompression_bomb(), "too_large"),
     (IgnoreRequest("Forbidden by robots.txt"), "ignored"),     # the message does not count
     (IgnoreRequest("max redirections reached"), "ignored"),
     (IgnoreRequest("private address refused"), "ignored"),

@@ -191,7 +191,7 @@ def test_a_crawl_past_its_timeout_is_stopped_and_records_its_run(held_site, tmp_
     engine = db.open_database(sqlite_url)
     with Session(engine) as s:
         [run] = db_runs.list_runs(s)
-        assert run.status == "shutdown" and run.finished_at is not None
+        assert run.status == "interrupted" and run.finished_at is not None
     engine.dispose()
 
 
@@ -213,6 +213,6 @@ def test_a_crawl_stopped_during_start_up_exits_124_and_records_its_run(tmp_path,
     try:
         with Session(engine) as s:
             [run] = db_runs.list_runs(s)
-            assert run.status == "shutdown" and run.finished_at is not None
+            assert run.status == "interrupted" and run.finished_at is not None
     finally:
         engine.dispose()

@@ -80,6 +80,25 @@ def article_from_bytes(body: bytes, url: str, headers: dict[str, str] | None = N
     return _result(prepare_item(item_from_page(page, url)), page)
 
 
+def _gunzip(data: bytes, limit: int) -> bytes:
+    """``data`` decompressed, in 1 MB steps: ``PageError(too_large)`` as soon as it exceeds
+    ``limit`` (a 261 kB file can inflate to 256 MB; memory stays near ``limit``)."""
+    inflater, chunks, size = zlib.decompressobj(16 + zlib.MAX_WBITS), [], 0
+    try:
+        while data and size <= limit:
+            chunk = inflater.decompress(data, 1 << 20)
+            data = inflater.unconsumed_tail
+            chunks.append(chunk)
+            size += len(chunk)
+            if not chunk and not data:
+                break
+    except (zlib.error, gzip.BadGzipFile) as exc:
+        raise PageError(ErrorKind.EMPTY_BODY, f"not a readable gzip file: {exc}") from None
+    if size > limit:
+        raise PageError(ErrorKind.TOO_LARGE, f"larger than {limit} bytes")
+    return b"".join(chunks)
+
+
 def article_from_file(path: Path, url: str | None = None) -> dict:
     """A saved page (``.html`` or gzip-compressed), with the crawl's size limit."""
     try:
@@ -88,19 +107,16 @@ def article_from_file(path: Path, url: str | None = None) -> dict:
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
     if body[:2] == b"\x1f\x8b":
-        try:
-            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            body = inflater.decompress(body, MAX_PAGE_BYTES + 1)
-        except (zlib.error, gzip.BadGzipFile) as exc:
-            raise PageError(ErrorKind.EMPTY_BODY, f"not a readable gzip file: {exc}") from None
+        body = _gunzip(body, MAX_PAGE_BYTES)
     if len(body) > MAX_PAGE_BYTES:
         raise PageError(ErrorKind.TOO_LARGE, f"larger than {MAX_PAGE_BYTES} bytes")
     return article_from_bytes(body, url or path.resolve().as_uri())
 
 
-def article_from_url(target: str, url: str | None = None) -> dict:
-    """A page fetched the way the crawler fetches (robots.txt, size and time limits)."""
+def article_from_url(target: str, url: str | None = None, overrides: Iterable[str] = ()) -> dict:
+    """A page fetched the way the crawler fetches (robots.txt, size and time limits;
+    ``overrides``: ``NAME=VALUE`` settings)."""
     from wicnews.fetch import fetch_page
 
-    body, headers, final_url = fetch_page(target)
+    body, headers, final_url = fetch_page(target, overrides)
     return article_from_bytes(body, url or final_url, headers)

@@ -7,6 +7,7 @@ gb18030. Pure functions; no network.
 from __future__ import annotations
 
 import codecs
+import re
 
 from w3lib.encoding import (
     html_body_declared_encoding,
@@ -16,6 +17,35 @@ from w3lib.encoding import (
 )
 
 from wicnews.errors import ErrorKind, PageError
+
+# Control characters (C0 but tab and line breaks, DEL, C1): never text. Vertical tab and
+# form feed become spaces; the others are dropped before parsing.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+_CONTROL_SPACES = re.compile(r"[\x0b\x0c]")
+# Above this share of control and replacement characters, a body is not text (``encoding``).
+MAX_CONTROL_RATIO = 0.2
+
+
+def _single_byte(codec: str) -> bool:
+    """True for a codec that maps every byte to a character (latin-1, cp1252, koi8-r...):
+    any bytes decode in it, so a clean decode is no evidence."""
+    if codec.replace("_", "-") in ("utf-8", "utf-8-sig"):
+        return False
+    return len(bytes(range(0x80, 0x100)).decode(codec, "replace")) == 128
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without control characters (vertical tab and form feed become spaces)."""
+    return CONTROL_CHARS.sub("", _CONTROL_SPACES.sub(" ", text))
+
+
+def check_text(html: str) -> str:
+    """A decoded page as text: ``PageError(ENCODING)`` when it is mostly control or
+    replacement characters, else the text without control characters."""
+    junk = len(CONTROL_CHARS.findall(html)) + html.count("\ufffd")
+    if junk > MAX_CONTROL_RATIO * len(html):
+        raise PageError(ErrorKind.ENCODING, f"not text: {junk} of {len(html)} characters are control or replacement characters")
+    return strip_controls(html)
 
 
 def _codec(name: str | None) -> str | None:
@@ -35,7 +65,9 @@ def decode_html(body: bytes, content_type: str | None = None, *, max_replacement
 
     Order: BOM, HTTP charset, ``<meta>`` charset, then UTF-8, then a statistical guess
     (charset_normalizer: GB18030, Big5, Shift_JIS, ...). The first declared codec that
-    decodes cleanly wins; a declared codec that decodes with only a few bad bytes is kept
+    decodes cleanly wins, except that the bytes decide over a single-byte declaration
+    (iso-8859-1 decodes anything): a clean multi-byte decode (a declared GB18030, or UTF-8)
+    of a non-ASCII body comes first; a declared codec that decodes with only a few bad bytes is kept
     (with U+FFFD in their place) rather than swapped for a guess that would garble every
     other character. Whatever the path, more than ``max_replacement_ratio`` replaced
     characters raise ``PageError(ErrorKind.ENCODING)``, as does a page nothing decodes.
@@ -51,6 +83,8 @@ def decode_html(body: bytes, content_type: str | None = None, *, max_replacement
         declared = list(dict.fromkeys(c for c in (_codec(http_content_type_encoding(content_type or "")),
                                                   _codec(html_body_declared_encoding(body[:8192]))) if c))
     candidates = declared if bom_codec else list(dict.fromkeys(declared + ["utf-8"]))
+    if not body.isascii():  # stable sort: multi-byte codecs first, each group in declared order
+        candidates.sort(key=_single_byte)
     for codec in candidates:  # strictly first: a clean decode is the answer
         try:
             return body.decode(codec), codec, 0

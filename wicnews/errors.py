@@ -15,7 +15,8 @@ The exception tree::
         ├── AlreadySeen             the URL led to a stored article          -> SEEN (a skip)
         ├── RobotsDenied            robots.txt forbids it                    -> ROBOTS (a skip)
         ├── RedirectLoop            REDIRECT_MAX_TIMES reached               -> REDIRECT_LOOP
-        └── PrivateAddressRefused   a public source led to a private address -> PRIVATE_ADDRESS
+        ├── PrivateAddressRefused   a public source led to a private address -> PRIVATE_ADDRESS
+        └── BadUrl                  too long, malformed host or port         -> BAD_URL
 
 ``wicnews.failures.classify`` maps any download failure to an ``ErrorKind`` by its type,
 never by its message. Every kind is counted as ``wicnews/errors/<kind>``, except the
@@ -65,10 +66,12 @@ class ErrorKind(StrEnum):
     ROBOTS = "robots"
     REQUESTED_TWICE = "requested_twice"
     TOO_OLD = "too_old"
+    CANONICAL_UNTRUSTED = "canonical_untrusted"  # stored under its own URL: the canonical is another site's
 
 
 # Outcomes that are decisions, not errors: counted under wicnews/skipped/<kind>.
-SKIPS = frozenset({ErrorKind.SEEN, ErrorKind.ROBOTS, ErrorKind.REQUESTED_TWICE, ErrorKind.TOO_OLD})
+SKIPS = frozenset({ErrorKind.SEEN, ErrorKind.ROBOTS, ErrorKind.REQUESTED_TWICE, ErrorKind.TOO_OLD,
+                   ErrorKind.CANONICAL_UNTRUSTED})
 
 
 def http_kind(status: int) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
@@ -24,9 +24,10 @@ from wicnews import authors as people
 from wicnews.body import page_parts, settle_body
 from wicnews.dates import guess_timezone
 from wicnews.dating import date_page, page_candidates
-from wicnews.decode import decode_html
+from wicnews.decode import check_text, decode_html
 from wicnews.errors import ErrorKind, PageError
 from wicnews.titles import best_title, site_keys, title_candidates
+from wicnews.urls import is_http_url, registrable_domain, same_publisher
 
 __all__ = ["EXTRACTOR_VERSION", "Extracted", "decode_html", "detect_language", "extract_article", "split_names"]
 split_names = people.split_names
@@ -65,6 +66,7 @@ class Extracted:
     encoding: str = "utf-8"
     replaced_chars: int = 0
     is_amp: bool = False
+    canonical_claim: str | None = None  # a canonical URL on another site, not trusted (see extract_article)
     published_precision: str | None = None  # "zone" (an instant), "local" (no zone given) or "date" (day only)
     published_offset: int | None = None  # minutes east of UTC the publisher wrote the time in (or assumed)
     published_source: str | None = None  # the winning candidate: jsonld, meta, time, htmldate, text, url
@@ -102,6 +104,15 @@ def _declared_canonical(tree, url: str) -> str | None:
         if hrefs:
             return urljoin(url, hrefs[0])
     return None
+
+
+def _declared_origins(tree, url: str) -> list[str]:
+    """Where the page says its text was first published: ``<meta name="syndication-source">``,
+    ``<meta name="original-source">``, ``<link rel="original-source">``, JSON-LD ``isBasedOn``."""
+    found = tree.xpath('//meta[@name="syndication-source" or @name="original-source"]/@content')
+    found += tree.xpath('//link[@rel="original-source"]/@href')
+    found += [o["isBasedOn"] for o in _jsonld_objects(tree) if isinstance(o.get("isBasedOn"), str)]
+    return [urljoin(url, u.strip()) for u in found if u and u.strip()]
 
 
 def _declared_language(tree, headers: Mapping[str, str]) -> str | None:
@@ -156,12 +167,17 @@ def extract_article(
     default_tz: tzinfo | None = None,
     min_text_chars: int = 200,
     max_replacement_ratio: float = 0.01,
+    syndication: Mapping[str, Iterable[str]] | None = None,
 ) -> Extracted:
     """Text and metadata of the article page ``body`` fetched from ``url``.
 
     ``headers`` is a lower-case-keyed mapping of response headers (content-type,
     content-language). Naive publication times are read in ``default_tz`` (the source's
-    zone), else in ``guess_timezone`` (see ``wicnews.dating`` for the rules). Raises
+    zone), else in ``guess_timezone`` (see ``wicnews.dating`` for the rules). A canonical URL
+    on another registrable domain is trusted only when the page names that site as its origin
+    (``_declared_origins``) or ``syndication`` (registrable domain of a publisher -> domains
+    whose canonical links its pages may carry) says so; otherwise the page stands for itself
+    and the claim is kept in ``canonical_claim``. Raises
     ``PageError`` with kind ``empty_body``, ``not_html``, ``encoding``, ``unparsable`` or
     ``no_text``; a ``no_text`` error carries the page's metadata (``exc.extracted``).
     """
@@ -172,13 +188,18 @@ def extract_article(
     if (ctype and not ctype.startswith(_HTML_TYPES)) or body.lstrip()[:8].startswith(_BINARY_MAGIC):
         raise PageError(ErrorKind.NOT_HTML, f"not an HTML page ({ctype or 'binary content'})")
     html, codec, replaced = decode_html(body, headers.get("content-type"), max_replacement_ratio=max_replacement_ratio)
+    html = check_text(html)
 
     html = _XML_DECLARATION.sub("", html, count=1)  # lxml refuses str input that declares an encoding
     try:
         tree = lxml.html.document_fromstring(html)
     except (lxml.etree.ParserError, ValueError) as exc:
         raise PageError(ErrorKind.UNPARSABLE, f"cannot parse HTML: {exc}") from exc
-    canonical = _declared_canonical(tree, url)
+    canonical, claim = _declared_canonical(tree, url), None
+    if canonical and is_http_url(canonical):
+        related = _declared_origins(tree, url) + list((syndication or {}).get(registrable_domain(urlsplit(url).hostname), ()))
+        if not same_publisher(url, canonical, related):
+            canonical, claim = None, canonical
     is_amp = tree.get("amp") is not None or tree.get("\u26a1") is not None
     declared_lang = _declared_language(tree, headers)
     # read before trafilatura prunes the tree
@@ -227,6 +248,7 @@ def extract_article(
         encoding=codec,
         replaced_chars=replaced,
         is_amp=is_amp,
+        canonical_claim=claim,
         editors=editors,
         origin=origin,
     )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from scrapy import exceptions as scrapy_exc
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils._compression import _DecompressionMaxSizeExceeded
 from twisted.internet import defer
 from twisted.internet import error as net_error
 
 from wicnews.errors import SKIPS, ErrorKind, http_kind
 
-__all__ = ["SKIPS", "AlreadySeen", "PrivateAddressRefused", "RedirectLoop", "RobotsDenied", "classify"]
+__all__ = ["SKIPS", "AlreadySeen", "BadUrl", "PrivateAddressRefused", "RedirectLoop", "RobotsDenied", "classify"]
 
 
 class AlreadySeen(scrapy_exc.IgnoreRequest):
@@ -28,12 +29,18 @@ class PrivateAddressRefused(scrapy_exc.IgnoreRequest):
     """A public source's link leads to a private address (``wicnews.middlewares.PrivateAddressGuard``)."""
 
 
+class BadUrl(scrapy_exc.IgnoreRequest):
+    """A URL that cannot be requested: too long, malformed, no usable host or port
+    (``wicnews.middlewares.PrivateAddressGuard``)."""
+
+
 # Checked in order, by type only: the first match names the failure.
 _BY_TYPE: tuple[tuple[tuple[type[BaseException], ...], ErrorKind], ...] = (
     ((AlreadySeen,), ErrorKind.SEEN),
     ((RobotsDenied,), ErrorKind.ROBOTS),
     ((RedirectLoop,), ErrorKind.REDIRECT_LOOP),
     ((PrivateAddressRefused,), ErrorKind.PRIVATE_ADDRESS),
+    ((BadUrl,), ErrorKind.BAD_URL),
     ((scrapy_exc.IgnoreRequest,), ErrorKind.IGNORED),
     ((scrapy_exc.DownloadCancelledError, defer.CancelledError), ErrorKind.TOO_LARGE),
     ((scrapy_exc.DownloadTimeoutError, net_error.TimeoutError, defer.TimeoutError), ErrorKind.TIMEOUT),
@@ -49,6 +56,8 @@ def classify(exc: BaseException) -> str:
     ``ErrorKind`` chosen by the exception's type (``ErrorKind.OTHER`` when none fits)."""
     if isinstance(exc, HttpError):
         return http_kind(exc.response.status)
+    if isinstance(exc, scrapy_exc.IgnoreRequest) and isinstance(exc.__cause__, _DecompressionMaxSizeExceeded):
+        return ErrorKind.TOO_LARGE  # HttpCompressionMiddleware: a Content-Encoding bomb
     for types, kind in _BY_TYPE:
         if isinstance(exc, types):
             return kind

@@ -4,15 +4,16 @@ of the crawl. One process, one fetch (a Twisted reactor cannot be restarted)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from wicnews.errors import ConfigError, PageError
 from wicnews.urls import check_url
 
 
-def fetch_page(url: str, overrides: dict[str, Any] | None = None) -> tuple[bytes, dict[str, str], str]:
+def fetch_page(url: str, overrides: Iterable[str] = ()) -> tuple[bytes, dict[str, str], str]:
     """``(body, lower-case headers, final URL)`` of ``url``; ``PageError`` with the kind the
-    crawl would count when it cannot be had."""
+    crawl would count when it cannot be had. ``overrides``: ``NAME=VALUE`` settings (``-s``)."""
     import scrapy
     from scrapy.crawler import CrawlerProcess
 
@@ -23,7 +24,10 @@ def fetch_page(url: str, overrides: dict[str, Any] | None = None) -> tuple[bytes
     settings = build_settings()
     settings.setdict({"LOG_LEVEL": "ERROR", "WICNEWS_SKIP_SEEN": False, "RETRY_TIMES": 0,
                       "EXTENSIONS": {**settings.getdict("EXTENSIONS"), "wicnews.runlog.RunLog": None},
-                      "ITEM_PIPELINES": {}, **(overrides or {})}, priority="cmdline")
+                      "ITEM_PIPELINES": {}}, priority="cmdline")
+    for name, value in build_settings(overrides=overrides).copy_to_dict().items():
+        if name in {item.split("=", 1)[0].strip() for item in overrides}:
+            settings.set(name, value, priority="cmdline")
     outcome: dict[str, Any] = {}
 
     class OnePage(scrapy.Spider):

@@ -1,9 +1,11 @@
 """Log lines for a cron log: items without their full text (an article item holds pages of
-text and MinHash bands), and network failures without Python tracebacks."""
+text and MinHash bands), network failures without Python tracebacks, and control characters
+from pages and feeds (terminal escape sequences) escaped, never written raw."""
 
 from __future__ import annotations
 
 import logging
+import re
 
 from itemadapter import ItemAdapter
 from scrapy import logformatter
@@ -18,6 +20,28 @@ class _OneLine(logging.Filter):
         return True
 
 
+_CONTROLS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+class EscapeControls(logging.Filter):
+    """Renders the message once and escapes its control characters (``\\x1b``); line
+    breaks inside a message are kept (tracebacks, multi-line stats dumps)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if _CONTROLS.search(message):
+            record.msg = _CONTROLS.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), message)
+            record.args = None
+        return True
+
+
+def escape_log_controls() -> None:
+    """Install ``EscapeControls`` on the root logger's handlers (Scrapy's and the CLI's)."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, EscapeControls) for f in handler.filters):
+            handler.addFilter(EscapeControls())
+
+
 # Scrapy logs a failed robots.txt download with its full traceback.
 _ONE_LINE_LOGGERS = ("scrapy.downloadermiddlewares.robotstxt",)
 
@@ -30,6 +54,7 @@ def _summary(item) -> str:
 class LogFormatter(logformatter.LogFormatter):
     @classmethod
     def from_crawler(cls, crawler):
+        escape_log_controls()
         for name in _ONE_LINE_LOGGERS:
             log = logging.getLogger(name)
             if not any(isinstance(f, _OneLine) for f in log.filters):

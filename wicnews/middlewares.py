@@ -1,4 +1,5 @@
-"""Downloader middlewares: skip article URLs already stored; keep out of private networks;
+"""Downloader middlewares: skip article URLs already stored; keep out of private networks
+(before connecting, see ``wicnews.guard``);
 Scrapy's robots.txt and redirect middlewares, raising exceptions that say why they refused.
 
 In ``DOWNLOADER_MIDDLEWARES``, ``RobotsTxtMiddleware``, ``MetaRefreshMiddleware`` and
@@ -7,23 +8,31 @@ In ``DOWNLOADER_MIDDLEWARES``, ``RobotsTxtMiddleware``, ``MetaRefreshMiddleware`
 
 from __future__ import annotations
 
-import ipaddress
+import logging
 from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy.downloadermiddlewares import redirect, robotstxt
 from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy.orm import Session
+from twisted.internet.error import DNSLookupError
+from twisted.internet.threads import deferToThread
 
+from wicnews import guard, urls
 from wicnews.crawldb import crawl_engine
 from wicnews.db.revisions import RecheckPolicy, recheck_due
+from wicnews.errors import ErrorKind
 from wicnews.failures import (
     AlreadySeen,
+    BadUrl,
     PrivateAddressRefused,
     RedirectLoop,
     RobotsDenied,
 )
-from wicnews.urls import url_key
+from wicnews.urls import MAX_URL_LENGTH, is_private_host, parse_address, url_host, url_key, url_problem
+
+logger = logging.getLogger(__name__)
 
 
 class SkipSeenMiddleware:
@@ -63,45 +72,106 @@ class SkipSeenMiddleware:
         return
 
 
-def is_private_host(host: str | None) -> bool:
-    """True for loopback, private, link-local and other non-global addresses, and for
-    names that can only be local (``localhost``, ``*.local``, ``*.internal``). Other names
-    are judged by the address they resolve to, once connected (see ``PrivateAddressGuard``)."""
-    host = (host or "").strip("[]").lower().rstrip(".")
-    if host == "localhost" or host.endswith((".localhost", ".local", ".internal", ".lan")):
-        return True
-    try:
-        return not ipaddress.ip_address(host).is_global
-    except ValueError:
-        return False
-
-
 class PrivateAddressGuard:
     """A feed, sitemap or page on the public web must not steer the crawler into the
-    machine's own network (cloud metadata at 169.254.169.254, an intranet, localhost): a
-    request to a non-global address is refused when its source is public, before download
-    when the address is literal, after connecting when a name resolves to one. Sources that
-    are themselves local (a test site on 127.0.0.1, an intranet feed) may link locally.
-    Refusals count as ``private_address``. Off with ``WICNEWS_ALLOW_PRIVATE_ADDRESSES=True``."""
+    machine's own network (cloud metadata at 169.254.169.254, an intranet, localhost).
+
+    Every request first has its URL checked (``wicnews.urls.url_problem``: length up to
+    ``URLLENGTH_LIMIT``, host, port), else ``BadUrl`` (``bad_url``). A request is *guarded*
+    when its source is public (its host is not local by itself); redirects keep the flag
+    (``meta["wicnews_guarded"]``) and a robots.txt request takes its host's. A guarded
+    request is refused with ``PrivateAddressRefused`` (``private_address``) before anything
+    is sent when its host spells a non-public address in any form, or is a name any of whose
+    addresses is not public; the address checked is pinned for the connection
+    (``wicnews.guard.PinningResolver``: no second lookup). This middleware runs before
+    robots.txt (order 40), so a refused URL costs no request at all. Sources that are
+    themselves local (a test site on 127.0.0.1, an intranet feed) may link locally.
+    ``WICNEWS_ALLOW_PRIVATE_ADDRESSES=True`` lets every request through (URL checks stay)."""
+
+    def __init__(self, allow_private: bool = False, max_url_length: int = MAX_URL_LENGTH, dns_timeout: float = 60.0,
+                 stats: Any = None):
+        self.allow_private = allow_private
+        self.stats = stats
+        self.max_url_length = max_url_length
+        self.dns_timeout = dns_timeout
+        self.host_guarded: dict[str, bool] = {}  # netloc -> whether a guarded request went there
 
     @classmethod
     def from_crawler(cls, crawler):
-        if crawler.settings.getbool("WICNEWS_ALLOW_PRIVATE_ADDRESSES"):
-            raise NotConfigured("WICNEWS_ALLOW_PRIVATE_ADDRESSES is on")
-        return cls()
+        from urllib.request import getproxies
 
-    @staticmethod
-    def _guarded(request) -> bool:
-        source = request.cb_kwargs.get("source")
-        return source is not None and not is_private_host(urlsplit(source.url).hostname)
+        for scheme, proxy in getproxies().items():  # a proxy the operator configured may be on the local network
+            if scheme != "no" and (host := url_host(proxy if "://" in proxy else f"http://{proxy}")):
+                guard.vouch(host)
+        settings = crawler.settings
+        return cls(settings.getbool("WICNEWS_ALLOW_PRIVATE_ADDRESSES"), settings.getint("URLLENGTH_LIMIT"),
+                   settings.getfloat("DNS_TIMEOUT") or 60.0, crawler.stats)
 
-    def process_request(self, request):
-        if self._guarded(request) and is_private_host(urlsplit(request.url).hostname):
-            raise PrivateAddressRefused(f"private address refused: {urlsplit(request.url).hostname}")
+    def guarded(self, request) -> bool:
+        """Whether ``request`` is held to public addresses (decided once, kept in its meta)."""
+        flag = request.meta.get("wicnews_guarded")
+        if flag is None:
+            parts = urlsplit(request.url)
+            source = request.cb_kwargs.get("source")
+            if source is not None:
+                flag = not is_private_host(url_host(source.url))
+            elif request.meta.get("dont_obey_robotstxt") and parts.path == "/robots.txt":
+                flag = self.host_guarded.get(parts.netloc, True)
+            else:  # a URL the user asked for directly (wicnews extract URL)
+                flag = False
+            request.meta["wicnews_guarded"] = flag
+        return bool(flag)
+
+    async def process_request(self, request):
+        try:
+            await self._check(request)
+        except PrivateAddressRefused as exc:
+            if request.meta.get("dont_obey_robotstxt") and self.stats is not None:
+                # Scrapy's robots.txt middleware swallows the refusal: count and log it here
+                self.stats.inc_value(f"wicnews/errors/{ErrorKind.PRIVATE_ADDRESS}")
+                logger.warning("error %s: %s <%s>", ErrorKind.PRIVATE_ADDRESS, exc, request.url)
+            raise
+
+    async def _check(self, request) -> None:
+        problem = url_problem(request.url, self.max_url_length)
+        if problem:
+            raise BadUrl(problem)
+        guarded = self.guarded(request)
+        parts = urlsplit(request.url)
+        host = parts.hostname or ""
+        if not request.meta.get("dont_obey_robotstxt"):
+            self.host_guarded[parts.netloc] = self.host_guarded.get(parts.netloc, False) or guarded
+        if not guarded or self.allow_private:
+            guard.vouch(host)
+            return
+        address = parse_address(host)
+        if address is not None:
+            if not urls.is_public_address(address):
+                raise PrivateAddressRefused(f"private address refused: {host} is {address}")
+            guard.pin(host, address)
+            return
+        if is_private_host(host):
+            raise PrivateAddressRefused(f"private address refused: {host}")
+        if host.lower().rstrip(".") in guard.PINS:
+            return
+        from twisted.internet import reactor
+
+        lookup = deferToThread(guard.resolve_public, host, parts.port or (443 if parts.scheme == "https" else 80))
+        lookup.addTimeout(self.dns_timeout, reactor)
+        try:
+            address = await maybe_deferred_to_future(lookup)
+        except guard.PrivateAddress as exc:
+            raise PrivateAddressRefused(f"private address refused: {exc}") from None
+        except (OSError, UnicodeError) as exc:  # socket.gaierror: no such name
+            raise DNSLookupError(f"{host}: {exc}") from None
+        guard.pin(host, address)
+        return
 
     def process_response(self, request, response):
+        """A second look after connecting (should anything reach an address unchecked)."""
         address = getattr(response, "ip_address", None)
-        if address is not None and self._guarded(request) and not address.is_global:
+        if (address is not None and not self.allow_private and request.meta.get("wicnews_guarded")
+                and not urls.is_public_address(address)):
             raise PrivateAddressRefused(f"private address refused: {urlsplit(request.url).hostname} is {address}")
         return response
 
@@ -117,7 +187,14 @@ class RobotsTxtMiddleware(robotstxt.RobotsTxtMiddleware):
 
 
 class _RedirectLoopMixin:
-    """Past ``REDIRECT_MAX_TIMES``, raise ``RedirectLoop`` (``redirect_loop``), not a bare IgnoreRequest."""
+    """Past ``REDIRECT_MAX_TIMES``, raise ``RedirectLoop`` (``redirect_loop``), not a bare IgnoreRequest;
+    a redirect to a URL that cannot be requested (``http://host:99999/``) raises ``BadUrl``."""
+
+    def process_response(self, request: Any, response: Any) -> Any:
+        try:
+            return super().process_response(request, response)  # type: ignore[misc]
+        except ValueError as exc:
+            raise BadUrl(f"redirect to a bad URL: {exc}") from None
 
     def _redirect(self, redirected: Any, request: Any, reason: Any) -> Any:
         try:
@@ -126,9 +203,9 @@ class _RedirectLoopMixin:
             raise RedirectLoop(str(exc)) from None
 
 
-class RedirectMiddleware(_RedirectLoopMixin, redirect.RedirectMiddleware):
+class RedirectMiddleware(_RedirectLoopMixin, redirect.RedirectMiddleware):  # type: ignore[misc]  # no spider argument
     """Scrapy's 3xx redirects; a redirect loop raises ``RedirectLoop``."""
 
 
-class MetaRefreshMiddleware(_RedirectLoopMixin, redirect.MetaRefreshMiddleware):
+class MetaRefreshMiddleware(_RedirectLoopMixin, redirect.MetaRefreshMiddleware):  # type: ignore[misc]  # no spider argument
     """Scrapy's ``<meta http-equiv=refresh>`` redirects; a redirect loop raises ``RedirectLoop``."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+from typing import Any, cast
 
 from scrapy import signals
 from sqlalchemy.exc import SQLAlchemyError
@@ -16,11 +18,16 @@ logger = logging.getLogger(__name__)
 
 class RunLog:
     """Inserts the run row when the spider opens (its id goes to the ``wicnews/run_id``
-    stat, which the store writes on each article) and completes it when the spider closes."""
+    stat, which the store writes on each article) and completes it when the spider closes.
+    A crawl stopped before its spider could close (a second Ctrl-C or SIGTERM forces the
+    reactor down) still leaves a finished row: ``interrupted``, written when the reactor
+    shuts down or, failing that, when the process exits. Only kill -9 leaves a row
+    ``running`` (marked ``abandoned`` a day later)."""
 
     def __init__(self, crawler):
         self.crawler = crawler
         self.run_id: int | None = None
+        self.closed = False
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -38,12 +45,27 @@ class RunLog:
                                          cycle_id=cycle.id if cycle else None)
         self.crawler.stats.set_value("wicnews/run_id", self.run_id)
         logger.info("run #%d started", self.run_id)
+        from twisted.internet import reactor
+
+        cast(Any, reactor).addSystemEventTrigger("before", "shutdown", self.close_interrupted)
+        atexit.register(self.close_interrupted)
 
     def spider_closed(self, spider, reason):
         if self.run_id is None:
             return
+        self.closed = True
+        self._finish(runs.run_status(self.crawler.stats.get_stats(), reason))
+
+    def close_interrupted(self) -> None:
+        """The crawl is going down before its spider closed: record it as ``interrupted``."""
+        if self.run_id is None or self.closed:
+            return
+        self.closed = True
+        self._finish("interrupted")
+
+    def _finish(self, status: str) -> None:
+        assert self.run_id is not None
         stats = self.crawler.stats.get_stats()
-        status = runs.run_status(stats, reason)
         self.crawler.stats.set_value("wicnews/status", status)
         try:
             with Session(crawl_engine(self.crawler)) as session, session.begin():

@@ -16,7 +16,6 @@ coalesce, never overlap (``max_instances=1``) and have a real misfire grace time
 from __future__ import annotations
 
 import logging
-import re
 import subprocess
 import sys
 import tomllib
@@ -38,8 +37,6 @@ def default_dir() -> Path:
 
 MISFIRE_GRACE_SECONDS = 600
 _FIELDS = {"name", "cron", "every", "args", "timeout", "enabled"}
-_SPAN = re.compile(r"\s*(\d+)\s*([smhd])\s*")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 @dataclass(frozen=True)
@@ -52,11 +49,11 @@ class Schedule:
 
 
 def parse_span(value: str) -> int:
-    """``90s``, ``30m``, ``2h``, ``1d`` -> seconds."""
-    match = _SPAN.fullmatch(str(value))
-    if not match or int(match[1]) == 0:
-        raise ConfigError(f"expected a span such as 90s, 30m, 2h or 1d, got {value!r}")
-    return int(match[1]) * _UNITS[match[2]]
+    """``90s``, ``30m``, ``2h``, ``1d`` -> seconds, at most ten years (``wicnews.config.parse_span``:
+    APScheduler cannot hold a larger interval)."""
+    from wicnews.config import parse_span as span
+
+    return span(value)
 
 
 def _check(raw: dict) -> Schedule | None:
@@ -120,8 +117,9 @@ GRACE_SECONDS = 60  # after SIGTERM, how long a crawl may take to close its run
 
 def run_crawl(schedule: Schedule, extra: Sequence[str] = (), grace: float = GRACE_SECONDS) -> int:
     """One crawl in a subprocess; its exit code (124 on timeout). Never raises. A crawl past
-    its timeout gets SIGTERM, so Scrapy closes it and its run is recorded (``shutdown``);
-    SIGKILL only if it has not ended ``grace`` seconds later."""
+    its timeout gets SIGTERM, so Scrapy closes it and its run is recorded (``interrupted``);
+    a second SIGTERM ``grace`` seconds later forces the stop (the run is still recorded),
+    SIGKILL only if it has not ended ``grace`` seconds after that."""
     command = crawl_command(schedule, extra)
     logger.info("schedule %s: starting %s", schedule.name, " ".join(command[2:]))
     try:
@@ -133,12 +131,14 @@ def run_crawl(schedule: Schedule, extra: Sequence[str] = (), grace: float = GRAC
         code = proc.wait(timeout=schedule.timeout_seconds)
     except subprocess.TimeoutExpired:
         logger.error("schedule %s: crawl still running after %d s: stopping it", schedule.name, schedule.timeout_seconds)
-        proc.terminate()
-        try:
-            proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        for stop in (proc.terminate, proc.terminate, proc.kill):  # graceful, forced (run recorded), kill
+            stop()
+            try:
+                proc.wait(timeout=grace)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        proc.wait()
         return 124
     (logger.info if code == 0 else logger.error)("schedule %s: crawl exited %d", schedule.name, code)
     return code

@@ -52,6 +52,12 @@ WICNEWS_GDELT_HOURS = 24
 # Results asked of GDELT per call (maxrecords; the API gives at most 250). A backfill slice
 # that comes back with this many is split in two until each slice is under it.
 WICNEWS_GDELT_MAX_RECORDS = 250
+# Known syndication: registrable domain of a publisher -> domains whose articles it
+# republishes; its pages' canonical links to those domains are trusted (JSON, e.g.
+# {"yahoo.com": ["reuters.com", "apnews.com"]}). A canonical link to another site is
+# otherwise trusted only when the page names that site as its origin (meta
+# syndication-source / original-source); else the page is stored under its own URL.
+WICNEWS_SYNDICATION: dict[str, list[str]] = {}
 # Share of U+FFFD replacement characters above which a page counts as undecodable.
 WICNEWS_MAX_REPLACEMENT_RATIO = 0.01
 # Keep every fetched article page (compressed, table raw_pages) so that `wicnews reextract`
@@ -81,6 +87,14 @@ REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = False
 
 # --- limits and safety -----------------------------------------------------------------
+# Longest URL requested (characters); longer ones are counted as bad_url by
+# wicnews.middlewares.PrivateAddressGuard (Scrapy's UrlLengthMiddleware, which drops them
+# silently at 2083, is off).
+URLLENGTH_LIMIT = 8192
+SPIDER_MIDDLEWARES = {"scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None}
+# The name resolver that answers a checked name with the address that was checked and
+# never gives a public source's links a private answer (wicnews.guard).
+TWISTED_DNS_RESOLVER = "wicnews.guard.PinningResolver"
 DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
 # Only http(s): no local files, data: URIs, FTP or S3 reachable from a feed link.

@@ -186,5 +186,11 @@ def adhoc_sources(feeds=(), sitemaps=(), pages=()) -> list[Source]:
     result = []
     for kind, urls in (("feed", feeds), ("sitemap", sitemaps), ("page", pages)):
         for url in urls:
-            result.append(Source(name=f"{kind}:{urlsplit(check_url(url)).netloc}{urlsplit(url).path}", kind=kind, url=url))
+            url = check_url(url)
+            try:
+                parts = urlsplit(url)
+                name = f"{kind}:{parts.netloc}{parts.path}"
+            except ValueError:  # "http://[x": the crawl counts it as this source's bad_url
+                name = f"{kind}:{url.split('://', 1)[1]}"
+            result.append(Source(name=name[:200], kind=kind, url=url))
     return result

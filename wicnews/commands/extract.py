@@ -16,6 +16,8 @@ def register(sub) -> None:
     p.add_argument("target", metavar="PATH_OR_URL")
     p.add_argument("--url", help="the page's URL, when extracting a saved file")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a setting of the fetch (DOWNLOAD_TIMEOUT, DOWNLOAD_MAXSIZE, USER_AGENT, ...)")
     p.set_defaults(func=run)
 
 
@@ -27,7 +29,7 @@ def run(args) -> int:
         if Path(target).is_file():
             result = article_from_file(Path(target), args.url)
         elif re.match(r"https?://", target):
-            result = article_from_url(target, args.url)
+            result = article_from_url(target, args.url, args.set)
         else:
             raise ConfigError(f"no such file, and not an http(s) URL: {target}")
     except PageError as exc:

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import TextIO
 
 from wicnews.db.placements import outlets
+
+# Control characters in stored strings (a feed's ESC sequences) would drive the terminal.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters shown as escapes (``\\x1b``), never sent raw."""
+    return _CONTROLS.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), text)
 
 
 def _cells(ch: str) -> int:
@@ -14,7 +23,7 @@ def _cells(ch: str) -> int:
 
 def fit(text: str | None, width: int) -> str:
     """``text`` cut and padded to ``width`` terminal cells."""
-    text, out, used = text or "-", [], 0
+    text, out, used = printable(text or "-"), [], 0
     if sum(map(_cells, text)) > width:
         width -= 1
         for ch in text:
@@ -37,14 +46,14 @@ def articles(rows: list[dict], out: TextIO) -> None:
         published = (row["published_at"] or "")[:16].replace("T", " ") or "date unknown    "
         level = row.get("relevance_level") or ("coverage" if row["relevant"] else "none")
         flag = {"coverage": "", "mention": "  [mention]"}.get(level, "  [not relevant]")
-        print(f"#{row['id']:<5} {published}  {row['language'] or '--':<3} {fit(row['site_name'], 26)}  "
+        print(f"#{row['id']:<5} {published}  {printable(row['language'] or '--'):<3} {fit(row['site_name'], 26)}  "
               f"{fit(row['title'], 90).rstrip()}{flag}", file=out)
         others = len(row["also_at"])
         copies = f"  (+{others} other URL{'s' if others != 1 else ''})" if others else ""
         if (n := outlets(row.get("placements") or [])) > 1:
             copies += f"  [{n} outlets]"
-        print(f"       {row['canonical_url']}{copies}", file=out)
-        why = relevance_summary(row.get("relevance")) or ", ".join(row["matched_terms"])
+        print(f"       {printable(row['canonical_url'])}{copies}", file=out)
+        why = printable(relevance_summary(row.get("relevance")) or ", ".join(row["matched_terms"]))
         if why:
             print(f"       {level} · {why}", file=out)
 
@@ -68,7 +77,7 @@ def explain_lines(verdict: dict) -> list[str]:
     for match in verdict.get("explanation", []):
         mark = f"+{match.get('points', 0):g}" if match.get("counted") else f"not counted: {match.get('reason', '')}"
         lines.append(f"    - {match['term']} in the {match['field']}, {match.get('count', 1)}× [{mark}]: "
-                     f"“{match.get('snippet', '')}”")
+                     f"“{printable(match.get('snippet', ''))}”")
     if not verdict.get("explanation"):
         lines.append("    - no term of the topic profile appears")
     entities = ", ".join(f"{e['name']} ×{e.get('count', 1)}" for e in verdict.get("entities", []))
@@ -80,24 +89,24 @@ def explain_lines(verdict: dict) -> list[str]:
 def article_detail(row: dict, out: TextIO) -> None:
     """``wicnews show``: the article, its placements (one a line) and its revisions with
     what changed; the latest text in full."""
-    print(f"#{row['id']}  {row['title'] or '(no title)'}", file=out)
+    print(f"#{row['id']}  {printable(row['title'] or '(no title)')}", file=out)
     published = (row["published_at"] or "date unknown")[:16].replace("T", " ")
     print(f"{row['site_name'] or '-'} · {published} UTC · {row['language'] or '--'} · "
           f"{'relevant' if row['relevant'] else 'not relevant'} · first seen {row['first_seen_at'][:16].replace('T', ' ')}",
           file=out)
-    print(row["canonical_url"], file=out)
+    print(printable(row["canonical_url"]), file=out)
     placements = row["placements"]
     print(f"\nPLACEMENTS ({len(placements)}, {outlets(placements)} outlet{'s' if outlets(placements) != 1 else ''})",
           file=out)
     for p in placements:
         when = (p["published_at"] or "")[:16].replace("T", " ") or ("not fetched" if not p["fetched"] else "-")
         print(f"  {p['kind']:<8} {fit(p['site_name'], 24)}  {when:<16}  {fit(p['title'], 60).rstrip()}", file=out)
-        print(f"           {p['url']}", file=out)
+        print(f"           {printable(p['url'])}", file=out)
     print(f"\nREVISIONS ({len(row['revisions'])})", file=out)
     for r in row["revisions"]:
         print(f"  {r['number']:>3}  {r['fetched_at'][:16].replace('T', ' ')}  {fit(r['title'], 60).rstrip()}  "
               f"({r['summary']})", file=out)
-    print(f"\n{row['text']}", file=out)
+    print("\n" + "\n".join(printable(line) for line in row["text"].split("\n")), file=out)
 
 
 def run_line(run: dict) -> str:

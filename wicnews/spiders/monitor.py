@@ -36,6 +36,7 @@ from wicnews.urls import (
     choose_canonical,
     is_http_url,
     resolve_http_url,
+    url_problem,
 )
 
 logger = logging.getLogger(__name__)
@@ -107,6 +108,10 @@ class MonitorSpider(DiscoveryMixin, scrapy.Spider):
                 for request in self.topic_requests(source):
                     yield request
                 continue
+            problem = url_problem(source.url, self.settings.getint("URLLENGTH_LIMIT"))
+            if problem:  # a bad host or port is this source's error; the others crawl
+                self._source_error(source, ErrorKind.BAD_URL, problem)
+                continue
             yield scrapy.Request(source.url, callback=callbacks[source.kind], errback=self.source_failed,
                                  cb_kwargs={"source": source}, meta={"wicnews_source": source.name}, dont_filter=True)
 
@@ -163,6 +168,9 @@ class MonitorSpider(DiscoveryMixin, scrapy.Spider):
             if depth >= MAX_SITEMAP_DEPTH:
                 self._count_error(ErrorKind.SITEMAP_TOO_DEEP, f"sitemap nesting deeper than {MAX_SITEMAP_DEPTH}", url)
                 break
+            if problem := url_problem(url, self.settings.getint("URLLENGTH_LIMIT")):
+                self._count_error(ErrorKind.BAD_URL, problem, url)
+                continue
             yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.source_failed,
                                  cb_kwargs={"source": source, "depth": depth + 1, "child": True})
         self.crawler.stats.inc_value("wicnews/sitemap_entries", len(sitemap.entries))
@@ -239,6 +247,7 @@ class MonitorSpider(DiscoveryMixin, scrapy.Spider):
                 response.body, response.url, headers,
                 default_tz=ZoneInfo(source.timezone) if source.timezone else None,
                 min_text_chars=self.min_text_chars, max_replacement_ratio=self.max_replacement_ratio,
+                syndication=self.settings.getdict("WICNEWS_SYNDICATION"),
             )
         except PageError as exc:
             self._count_error(exc.kind, str(exc), response.url)
@@ -250,6 +259,9 @@ class MonitorSpider(DiscoveryMixin, scrapy.Spider):
         if page.replaced_chars:  # stored all the same, but counted: the source sends broken bytes
             self._count_error(ErrorKind.ENCODING_REPLACED,
                               f"{page.replaced_chars} undecodable byte(s) replaced ({page.encoding})", response.url)
+        if page.canonical_claim:  # stored under its own URL; the claim is logged and counted
+            self._count_error(ErrorKind.CANONICAL_UNTRUSTED, f"canonical link to another site not trusted: "
+                              f"{page.canonical_claim}", response.url)
         self.crawler.stats.inc_value("wicnews/articles_extracted")
         article = item_from_page(page, response.url, source, hint, via=via,
                                  requested_url=response.request.meta.get("redirect_urls", [response.url])[0])

@@ -22,12 +22,13 @@ class CrawlResult:
     """How a crawl ended: its run row's id, status and counts (the ``runs`` columns)."""
 
     run_id: int | None
-    status: str  # finished, failed, unknown (no run recorded), or Scrapy's close reason
+    status: str  # finished, failed, interrupted, skipped, unknown (no run recorded), or Scrapy's close reason
     counts: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return self.status == "finished"
+        """Finished, or skipped because another crawl was already at it."""
+        return self.status in ("finished", "skipped")
 
 
 def crawl_sources(settings: Settings, feeds=(), sitemaps=(), pages=()) -> list[Source]:
@@ -37,27 +38,126 @@ def crawl_sources(settings: Settings, feeds=(), sitemaps=(), pages=()) -> list[S
     return adhoc_sources(feeds, sitemaps, pages) or load_sources(settings.get("WICNEWS_SOURCES"))
 
 
+_stop_signals: list[int] = []
+
+
+def _remember(signum, _frame) -> None:
+    _stop_signals.append(signum)
+
+
+def defer_stop_signals() -> None:
+    """From here until Scrapy installs its own handlers, SIGTERM and SIGINT are remembered
+    instead of ending the process: ``run_crawl`` first writes the run row, then acts on them
+    (the run says ``interrupted``). Call it as early as possible in a crawl process."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, _remember)
+
+
+def _resend_stop_signal() -> None:
+    """Once the reactor runs (Scrapy's handlers are in place), a stop asked for during
+    start-up is sent again, so Scrapy stops the crawl gracefully."""
+    import os
+
+    if _stop_signals:
+        os.kill(os.getpid(), _stop_signals[0])
+
+
+def _record(engine, sources: list[Source], status: str, counts: dict | None = None) -> int:
+    from sqlalchemy.orm import Session
+
+    from wicnews.db import runs
+
+    with Session(engine) as session, session.begin():
+        run_id = runs.start_run(session, "monitor", [s.name for s in sources])
+        if status != "running":
+            runs.finish_run(session, run_id, status, counts or {})
+    return run_id
+
+
+def _finish(engine, run_id: int, status: str) -> None:
+    from sqlalchemy.orm import Session
+
+    from wicnews.db import runs
+
+    with Session(engine) as session, session.begin():
+        runs.finish_run(session, run_id, status, {})
+
+
 def run_crawl(settings: Settings, sources: list[Source]) -> CrawlResult:
     """Crawl ``sources`` with ``settings`` (see ``wicnews.config.build_settings``). The
     database is opened (and its schema checked) once, before the crawl, and shared by every
-    component. Raises ``ConfigError`` or ``DatabaseError`` before anything is fetched."""
-    from scrapy.crawler import CrawlerProcess
+    component. Raises ``ConfigError`` or ``DatabaseError`` before anything is fetched.
 
-    from wicnews.crawldb import attach_engine
+    The run row is written first, before anything that a signal can interrupt. Then the
+    crawl takes the lock of its sources (``wicnews.db.locks``): when another crawl holds it,
+    the run is recorded as ``skipped`` and the result is ok (nothing to do)."""
+    import logging
+
     from wicnews.db.engine import open_database
-    from wicnews.db.runs import run_counts
+    from wicnews.db.locks import crawl_lock, sources_key
 
+    defer_stop_signals()
     if not sources:
         raise ConfigError("no enabled sources to crawl")
     engine = open_database(settings.get("WICNEWS_DATABASE_URL"), auto_upgrade=settings.getbool("WICNEWS_AUTO_UPGRADE"))
     try:
-        process = CrawlerProcess(settings)
-        crawler = process.create_crawler("monitor")
-        attach_engine(crawler, engine)
-        process.crawl(crawler, source_list=sources)
-        process.start()
+        run_id = _record(engine, sources, "running")
+        if _stop_signals:
+            _finish(engine, run_id, "interrupted")
+            return CrawlResult(run_id=run_id, status="interrupted")
+        with crawl_lock(engine, sources_key(s.url for s in sources)) as held:
+            if not held:
+                logging.getLogger(__name__).warning(
+                    "another crawl holds the lock on these %d source(s): run #%d skipped", len(sources), run_id)
+                _finish(engine, run_id, "skipped")
+                return CrawlResult(run_id=run_id, status="skipped")
+            return _crawl(settings, sources, engine, run_id)
     finally:
         engine.dispose()
+
+
+def _crawl(settings: Settings, sources: list[Source], engine, run_id: int) -> CrawlResult:
+    from scrapy.crawler import CrawlerProcess
+
+    from wicnews.crawldb import attach_engine
+    from wicnews.db.runs import run_counts
+    from wicnews.runlog import adopt_run
+
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler("monitor")
+    attach_engine(crawler, engine)
+    adopt_run(crawler, run_id)
+    process.crawl(crawler, source_list=sources)
+    from twisted.internet import reactor  # installed by now (create_crawler)
+
+    reactor.callWhenRunning(reactor.callLater, 0, _resend_stop_signal)  # after Scrapy's handlers
+    process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
-    return CrawlResult(run_id=stats.get("wicnews/run_id"), status=stats.get("wicnews/status") or "unknown",
-                       counts=run_counts(stats))
+    status = stats.get("wicnews/status")
+    if status is None:  # the spider never closed (stopped or broken while opening): close the run here
+        status = "interrupted" if _stop_signals else "failed"
+        _finish(engine, run_id, status)
+    return CrawlResult(run_id=run_id, status=status, counts=run_counts(stats))
+
+
+def record_run_of_args(argv: list[str], status: str) -> int:
+    """Record a run of ``wicnews crawl ARGV`` that never got to record itself (the
+    scheduler's crawl died of a signal during start-up); returns its id."""
+    from wicnews.cli import build_parser
+    from wicnews.config import build_settings
+    from wicnews.db.engine import open_database
+
+    try:
+        args = build_parser().parse_args(["crawl", *argv])
+    except SystemExit:
+        raise ConfigError(f"not crawl arguments: {argv}") from None
+    settings = build_settings(args.db, args.set, WICNEWS_SOURCES=args.sources)
+    engine = open_database(settings.get("WICNEWS_DATABASE_URL"), auto_upgrade=settings.getbool("WICNEWS_AUTO_UPGRADE"))
+    try:
+        return _record(engine, crawl_sources(settings, args.feed, args.sitemap, args.page), status)
+    finally:
+        engine.dispose()

@@ -15,7 +15,10 @@ The exception tree::
         ├── AlreadySeen             the URL led to a stored article          -> SEEN (a skip)
         ├── RobotsDenied            robots.txt forbids it                    -> ROBOTS (a skip)
         ├── RedirectLoop            REDIRECT_MAX_TIMES reached               -> REDIRECT_LOOP
-        └── PrivateAddressRefused   a public source led to a private address -> PRIVATE_ADDRESS
+        ├── PrivateAddressRefused   a public source led to a private address -> PRIVATE_ADDRESS
+        ├── NotModified             a source answered 304                    -> NOT_MODIFIED (a skip)
+        ├── Unchanged               a source's body is that of its last poll -> UNCHANGED (a skip)
+        └── BackedOff               a failing source is not due yet          -> BACKOFF (a skip)
 
 ``wicnews.failures.classify`` maps any download failure to an ``ErrorKind`` by its type,
 never by its message. Every kind is counted as ``wicnews/errors/<kind>``, except the
@@ -63,10 +66,14 @@ class ErrorKind(StrEnum):
     ROBOTS = "robots"
     REQUESTED_TWICE = "requested_twice"
     TOO_OLD = "too_old"
+    NOT_MODIFIED = "not_modified"   # a feed/sitemap answered 304 to a conditional GET
+    UNCHANGED = "unchanged"         # a feed/sitemap answered 200 with the body of its last poll
+    BACKOFF = "backoff"             # a failing source not polled before its next poll time
 
 
 # Outcomes that are decisions, not errors: counted under wicnews/skipped/<kind>.
-SKIPS = frozenset({ErrorKind.SEEN, ErrorKind.ROBOTS, ErrorKind.REQUESTED_TWICE, ErrorKind.TOO_OLD})
+SKIPS = frozenset({ErrorKind.SEEN, ErrorKind.ROBOTS, ErrorKind.REQUESTED_TWICE, ErrorKind.TOO_OLD,
+                   ErrorKind.NOT_MODIFIED, ErrorKind.UNCHANGED, ErrorKind.BACKOFF})
 
 
 def http_kind(status: int) -> str:

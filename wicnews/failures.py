@@ -9,7 +9,8 @@ from twisted.internet import error as net_error
 
 from wicnews.errors import SKIPS, ErrorKind, http_kind
 
-__all__ = ["SKIPS", "AlreadySeen", "PrivateAddressRefused", "RedirectLoop", "RobotsDenied", "classify"]
+__all__ = ["SKIPS", "AlreadySeen", "BackedOff", "NotModified", "PrivateAddressRefused", "RedirectLoop", "RobotsDenied",
+           "Unchanged", "classify"]
 
 
 class AlreadySeen(scrapy_exc.IgnoreRequest):
@@ -28,12 +29,27 @@ class PrivateAddressRefused(scrapy_exc.IgnoreRequest):
     """A public source's link leads to a private address (``wicnews.middlewares.PrivateAddressGuard``)."""
 
 
+class NotModified(scrapy_exc.IgnoreRequest):
+    """A source answered 304 to a conditional GET (``wicnews.polling.SourcePolling``)."""
+
+
+class Unchanged(scrapy_exc.IgnoreRequest):
+    """A source answered 200 with the same body as at its last poll (``wicnews.polling``)."""
+
+
+class BackedOff(scrapy_exc.IgnoreRequest):
+    """A failing source whose next poll time has not come (``wicnews.polling``)."""
+
+
 # Checked in order, by type only: the first match names the failure.
 _BY_TYPE: tuple[tuple[tuple[type[BaseException], ...], ErrorKind], ...] = (
     ((AlreadySeen,), ErrorKind.SEEN),
     ((RobotsDenied,), ErrorKind.ROBOTS),
     ((RedirectLoop,), ErrorKind.REDIRECT_LOOP),
     ((PrivateAddressRefused,), ErrorKind.PRIVATE_ADDRESS),
+    ((NotModified,), ErrorKind.NOT_MODIFIED),
+    ((Unchanged,), ErrorKind.UNCHANGED),
+    ((BackedOff,), ErrorKind.BACKOFF),
     ((scrapy_exc.IgnoreRequest,), ErrorKind.IGNORED),
     ((scrapy_exc.DownloadCancelledError, defer.CancelledError), ErrorKind.TOO_LARGE),
     ((scrapy_exc.DownloadTimeoutError, net_error.TimeoutError, defer.TimeoutError), ErrorKind.TIMEOUT),

@@ -21,13 +21,20 @@ Behaviour
   ``file`` (relative to ROOT), ``redirect`` (path or URL, answered with 302 + Location),
   ``size`` (generate an HTML page of exactly that many bytes, streamed).
 * Hit log: each request except the control paths counts one hit for its path.
-  ``GET /__hits`` returns ``{path: count}`` as JSON; ``GET`` or ``POST /__reset`` clears it.
+  ``GET /__hits`` returns ``{path: count}`` as JSON; ``GET`` or ``POST /__reset`` clears it
+  (and the status log). ``GET /__statuses`` returns ``{path: {status: count}}``.
+* Conditional GET: a static file (or a route's ``file`` answered with 200) is sent with an
+  ``ETag`` (a hash of the body sent) and a ``Last-Modified`` (the file's mtime); a request
+  whose ``If-None-Match`` matches, or (without one) whose ``If-Modified-Since`` is not older,
+  gets 304 with no body.
 """
 
 from __future__ import annotations
 
 import argparse
+import email.utils
 import gzip
+import hashlib
 import json
 import signal
 import sys
@@ -42,6 +49,7 @@ __all__ = ["CONTENT_TYPES", "FixtureServer", "main", "make_server", "start_in_th
 BASE_TOKEN = b"{{BASE}}"
 HITS_PATH = "/__hits"
 RESET_PATH = "/__reset"
+STATUSES_PATH = "/__statuses"
 ROUTES_FILE = "_routes.json"
 CHUNK = 64 * 1024
 
@@ -115,6 +123,7 @@ class FixtureServer(ThreadingHTTPServer):
         if not self.root.is_dir():
             raise NotADirectoryError(f"fixture root is not a directory: {root}")
         self._hits: dict[str, int] = {}
+        self._statuses: dict[str, dict[str, int]] = {}
         self._hits_lock = threading.Lock()
         super().__init__((host, port), FixtureHandler)
         self.base_url = f"http://{host}:{self.server_address[1]}"
@@ -131,6 +140,16 @@ class FixtureServer(ThreadingHTTPServer):
     def reset_hits(self) -> None:
         with self._hits_lock:
             self._hits.clear()
+            self._statuses.clear()
+
+    def record_status(self, path: str, status: int) -> None:
+        with self._hits_lock:
+            counts = self._statuses.setdefault(path, {})
+            counts[str(status)] = counts.get(str(status), 0) + 1
+
+    def statuses(self) -> dict[str, dict[str, int]]:
+        with self._hits_lock:
+            return {path: dict(counts) for path, counts in self._statuses.items()}
 
     # -- configuration -------------------------------------------------
     def routes(self) -> dict:
@@ -205,6 +224,10 @@ class FixtureHandler(BaseHTTPRequestHandler):
                 body = json.dumps(self.server.hits(), sort_keys=True).encode("utf-8")
                 self._send(200, {"Content-Type": "application/json"}, body, head)
                 return
+            if url_path == STATUSES_PATH:
+                body = json.dumps(self.server.statuses(), sort_keys=True).encode("utf-8")
+                self._send(200, {"Content-Type": "application/json"}, body, head)
+                return
             if url_path == RESET_PATH:
                 self.server.reset_hits()
                 self._send(200, {"Content-Type": "application/json"}, b"{}", head)
@@ -213,6 +236,7 @@ class FixtureHandler(BaseHTTPRequestHandler):
                 self._send(405, {"Content-Type": "text/plain"}, b"method not allowed\n", head)
                 return
             self.server.record_hit(url_path)
+            self._logged_path = url_path
             spec = self.server.routes().get(url_path)
             if isinstance(spec, dict):
                 self._serve_route(spec, head)
@@ -222,7 +246,7 @@ class FixtureHandler(BaseHTTPRequestHandler):
                 self._not_found(url_path, head)
                 return
             body = self.server.substitute(file.read_bytes(), file)
-            self._send(200, {"Content-Type": _content_type(file)}, body, head)
+            self._send_file(200, {"Content-Type": _content_type(file)}, body, file, head)
         except (ConnectionError, TimeoutError):
             self.close_connection = True
 
@@ -255,7 +279,7 @@ class FixtureHandler(BaseHTTPRequestHandler):
                 return
             body = server.substitute(file.read_bytes(), file)
             headers = _merge({"Content-Type": _content_type(file)}, extra)
-            self._send(status, headers, body, head)
+            self._send_file(status, headers, body, file, head)
             return
         body = str(spec.get("body", "")).encode("utf-8")
         body = server.substitute(body)
@@ -265,7 +289,33 @@ class FixtureHandler(BaseHTTPRequestHandler):
     def _not_found(self, path: str, head: bool) -> None:
         self._send(404, {"Content-Type": "text/html; charset=utf-8"}, _not_found_body(), head)
 
+    def _send_file(self, status: int, headers: dict[str, str], body: bytes, file: Path, head: bool) -> None:
+        """A file's body with its validators; 304 when the request's validators still hold."""
+        if status != 200:
+            self._send(status, headers, body, head)
+            return
+        etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+        mtime = int(file.stat().st_mtime)
+        headers = _merge({"ETag": etag, "Last-Modified": email.utils.formatdate(mtime, usegmt=True)}, headers)
+        if_none_match = self.headers.get("If-None-Match")
+        if_modified_since = self.headers.get("If-Modified-Since")
+        fresh = False
+        if if_none_match is not None:
+            fresh = etag in [t.strip() for t in if_none_match.split(",")] or if_none_match.strip() == "*"
+        elif if_modified_since:
+            try:
+                fresh = mtime <= email.utils.parsedate_to_datetime(if_modified_since).timestamp()
+            except (TypeError, ValueError):
+                fresh = False
+        if fresh:
+            self._send(304, {k: v for k, v in headers.items() if k.lower() != "content-type"}, b"", True)
+            return
+        self._send(status, headers, body, head)
+
     def _start(self, status: int, headers: dict[str, str], length: int) -> None:
+        path = getattr(self, "_logged_path", None)
+        if path is not None:
+            self.server.record_status(path, status)
         self.send_response(status)
         for key, value in headers.items():
             if key.lower() not in ("content-length", "connection"):

@@ -14,13 +14,23 @@ from wicnews.db import runs
 logger = logging.getLogger(__name__)
 
 
+_ATTRIBUTE = "wicnews_run_id"
+
+
+def adopt_run(crawler, run_id: int) -> None:
+    """Hand the crawler a run row written beforehand (``wicnews.crawl.run_crawl`` writes it
+    before anything that a signal could interrupt)."""
+    setattr(crawler, _ATTRIBUTE, run_id)
+
+
 class RunLog:
-    """Inserts the run row when the spider opens (its id goes to the ``wicnews/run_id``
-    stat, which the store writes on each article) and completes it when the spider closes."""
+    """Inserts the run row when the spider opens, unless the crawl was given one
+    (``adopt_run``); its id goes to the ``wicnews/run_id`` stat, which the store writes on
+    each article. Completes it when the spider closes."""
 
     def __init__(self, crawler):
         self.crawler = crawler
-        self.run_id: int | None = None
+        self.run_id: int | None = getattr(crawler, _ATTRIBUTE, None)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -33,7 +43,8 @@ class RunLog:
         with Session(crawl_engine(self.crawler)) as session, session.begin():
             if abandoned := runs.abandon_stale_runs(session):
                 logger.warning("%d run(s) still marked running since more than a day ago: marked abandoned", abandoned)
-            self.run_id = runs.start_run(session, spider.name, [s.name for s in getattr(spider, "sources", [])])
+            if self.run_id is None:
+                self.run_id = runs.start_run(session, spider.name, [s.name for s in getattr(spider, "sources", [])])
         self.crawler.stats.set_value("wicnews/run_id", self.run_id)
         logger.info("run #%d started", self.run_id)
 

@@ -34,6 +34,16 @@ WICNEWS_CANONICAL_MIN_SIMILARITY = 0.3
 WICNEWS_MIN_TEXT_CHARS = 200
 # Let public sources lead the crawler to private, loopback or link-local addresses.
 WICNEWS_ALLOW_PRIVATE_ADDRESSES = False
+# Poll feeds, sitemaps and listing pages with conditional GET (If-None-Match /
+# If-Modified-Since, from the ETag / Last-Modified of their last full read); a 304, or a 200
+# with the same body as last time, is not parsed again (skipped_not_modified, skipped_unchanged).
+WICNEWS_CONDITIONAL_GET = True
+# A source that fails is not polled again before WICNEWS_BACKOFF_BASE has passed, doubling
+# with each failure in a row up to WICNEWS_BACKOFF_MAX (a span: 90s, 15m, 6h, 1d); it is
+# then tried every WICNEWS_BACKOFF_MAX until it answers (skipped_backoff meanwhile).
+WICNEWS_BACKOFF = True
+WICNEWS_BACKOFF_BASE = "15m"
+WICNEWS_BACKOFF_MAX = "6h"
 # Share of U+FFFD replacement characters above which a page counts as undecodable.
 WICNEWS_MAX_REPLACEMENT_RATIO = 0.01
 
@@ -70,6 +80,9 @@ HTTPCACHE_ENABLED = False
 DOWNLOADER_MIDDLEWARES = {
     "wicnews.middlewares.PrivateAddressGuard": 40,
     "wicnews.middlewares.SkipSeenMiddleware": 50,
+    # conditional GET, unchanged bodies and backoff for the sources; their health (below
+    # retries at 550 and decompression at 590: it sees the final, decoded response)
+    "wicnews.polling.SourcePolling": 545,
     # Scrapy's, raising exceptions that name the refusal (robots, redirect_loop)
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "wicnews.middlewares.RobotsTxtMiddleware": 100,

@@ -27,7 +27,10 @@ def run_counts(stats: dict) -> dict:
 
 
 def run_status(stats: dict, reason: str) -> str:
-    """``finished``; ``failed`` when no source could be read; else Scrapy's close reason."""
+    """``finished``; ``failed`` when no source could be read; ``interrupted`` when stopped
+    by SIGTERM/SIGINT (Scrapy's ``shutdown``); else Scrapy's close reason."""
+    if reason == "shutdown":
+        return "interrupted"
     if reason != "finished":
         return reason
     if stats.get("wicnews/sources/failed", 0) and not stats.get("wicnews/sources/ok", 0):

@@ -7,7 +7,10 @@
     wicnews extract PATH_OR_URL [--url URL] [--format text|json]
     wicnews demo [--db URL] [--keep]
     wicnews db upgrade|current [--db URL]
-    wicnews schedule [--file FILE] [--once] [--db URL]
+    wicnews schedule [--file FILE] [--once] [--every SPAN [source options]] [--db URL]
+    wicnews sources [--format table|json] [--db URL]
+    wicnews status [--stale-after SPAN] [--max-failures N] [--format table|json] [--db URL]
+    wicnews prune --older-than SPAN [--articles] [--dry-run] [--db URL]
 
 Exit codes: 0 done (a crawl counts as done even when some URLs failed); 1 every source of
 a crawl failed; 2 a usage or configuration mistake; 3 the database cannot be used.
@@ -19,11 +22,23 @@ from __future__ import annotations
 import argparse
 import sys
 
-from wicnews.commands import EXIT_DATABASE, EXIT_USAGE, crawl, database, demo, extract, new, schedule
+from wicnews.commands import (
+    EXIT_DATABASE,
+    EXIT_USAGE,
+    crawl,
+    database,
+    demo,
+    extract,
+    new,
+    prune,
+    schedule,
+    sources,
+    status,
+)
 from wicnews.errors import ConfigError, DatabaseError
 
 # In the order `wicnews --help` lists them.
-COMMANDS = (crawl, new, extract, demo, schedule, database)
+COMMANDS = (crawl, new, extract, demo, schedule, sources, status, prune, database)
 
 
 class _Parser(argparse.ArgumentParser):

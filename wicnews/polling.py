@@ -13,7 +13,7 @@
   new and new relevant articles) goes into its ``source_state`` row. The validators of a
   response are stored only once the source was read without error.
 
-Settings: ``WICNEWS_CONDITIONAL_GET``, ``WICNEWS_BACKOFF``, ``WICNEWS_BACKOFF_BASE``,
+Settings: ``WICNEWS_CONDITIONAL_GET``, ``WICNEWS_BACKOFF``, ``WICNEWS_BACKOFF_START``,
 ``WICNEWS_BACKOFF_MAX``.
 """
 
@@ -54,7 +54,7 @@ class SourcePolling:
     def from_crawler(cls, crawler):
         s = crawler.settings
         mw = cls(crawler, crawl_engine(crawler), s.getbool("WICNEWS_CONDITIONAL_GET"), s.getbool("WICNEWS_BACKOFF"),
-                 parse_span(s.get("WICNEWS_BACKOFF_BASE"), "WICNEWS_BACKOFF_BASE"),
+                 parse_span(s.get("WICNEWS_BACKOFF_START"), "WICNEWS_BACKOFF_START"),
                  parse_span(s.get("WICNEWS_BACKOFF_MAX"), "WICNEWS_BACKOFF_MAX"))
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(mw.item_scraped, signal=signals.item_scraped)

@@ -33,7 +33,7 @@ import threading
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -320,10 +320,15 @@ def surge_trigger(base, surge: Surge):
     return SurgeTrigger()
 
 
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 def build_scheduler(schedules: list[Schedule], runner: Callable[[Schedule], object], scheduler_cls=None,
-                    surge: Surge | None = None):
+                    surge: Surge | None = None, start_now: bool = False):
     """An APScheduler 3.x scheduler (blocking by default) with one job per schedule; with
-    ``surge``, schedules that allow it tighten inside its windows."""
+    ``surge``, schedules that allow it tighten inside its windows; ``start_now``: each job
+    runs once at start, then as its trigger says."""
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.jobstores.memory import MemoryJobStore
     from apscheduler.schedulers.blocking import BlockingScheduler
@@ -341,5 +346,6 @@ def build_scheduler(schedules: list[Schedule], runner: Callable[[Schedule], obje
                    else IntervalTrigger(seconds=schedule.every_seconds, timezone="UTC"))
         if surge is not None and surge.windows and schedule.surge:
             trigger = surge_trigger(trigger, surge)
-        scheduler.add_job(runner, trigger, args=[schedule], id=schedule.name, name=schedule.name)
+        first = {"next_run_time": utcnow()} if start_now else {}
+        scheduler.add_job(runner, trigger, args=[schedule], id=schedule.name, name=schedule.name, **first)
     return scheduler

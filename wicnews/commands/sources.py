@@ -1,0 +1,30 @@
+"""``wicnews sources``: the health of each source polled so far, read-only."""
+
+from __future__ import annotations
+
+import sys
+
+from wicnews.commands import add_db_option, open_for_reading
+from wicnews.output import SOURCE_FORMATS
+
+
+def register(sub) -> None:
+    p = sub.add_parser("sources", help="show each source's health: last success, failures, new articles, next poll")
+    p.add_argument("--format", choices=sorted(SOURCE_FORMATS), default="table")
+    add_db_option(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from sqlalchemy.orm import Session
+
+    from wicnews.db import health
+
+    engine = open_for_reading(args.db)
+    try:
+        with Session(engine) as session:
+            rows = [health.source_dict(s) for s in health.all_sources(session)]
+    finally:
+        engine.dispose()
+    SOURCE_FORMATS[args.format](rows, sys.stdout)
+    return 0

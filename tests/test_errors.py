@@ -55,7 +55,8 @@ def test_page_errors_take_a_known_kind():
 
 
 def test_skips_are_kinds():
-    assert SKIPS == {ErrorKind.SEEN, ErrorKind.ROBOTS, ErrorKind.REQUESTED_TWICE, ErrorKind.TOO_OLD}
+    assert SKIPS == {ErrorKind.SEEN, ErrorKind.ROBOTS, ErrorKind.REQUESTED_TWICE, ErrorKind.TOO_OLD,
+                     ErrorKind.NOT_MODIFIED, ErrorKind.UNCHANGED, ErrorKind.BACKOFF}
 
 
 @pytest.mark.parametrize("exc, kind", [

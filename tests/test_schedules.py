@@ -94,5 +94,5 @@ def test_a_crawl_past_its_timeout_is_stopped_and_records_its_run(site, tmp_path,
     engine = db.open_database(sqlite_url)
     with Session(engine) as s:
         [run] = db_runs.list_runs(s)
-        assert run.status == "shutdown" and run.finished_at is not None
+        assert run.status == "interrupted" and run.finished_at is not None
     engine.dispose()

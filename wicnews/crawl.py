@@ -147,13 +147,17 @@ def _crawl(settings: Settings, sources: list[Source], engine, run_id: int) -> Cr
 def record_run_of_args(argv: list[str], status: str) -> int:
     """Record a run of ``wicnews crawl ARGV`` that never got to record itself (the
     scheduler's crawl died of a signal during start-up); returns its id."""
-    from wicnews.cli import build_parser
+    import argparse
+
+    from wicnews.commands import add_source_options
     from wicnews.config import build_settings
     from wicnews.db.engine import open_database
 
+    parser = argparse.ArgumentParser(prog="wicnews crawl", add_help=False, exit_on_error=False)
+    add_source_options(parser)
     try:
-        args = build_parser().parse_args(["crawl", *argv])
-    except SystemExit:
+        args, _ = parser.parse_known_args(argv)
+    except (argparse.ArgumentError, SystemExit):
         raise ConfigError(f"not crawl arguments: {argv}") from None
     settings = build_settings(args.db, args.set, WICNEWS_SOURCES=args.sources)
     engine = open_database(settings.get("WICNEWS_DATABASE_URL"), auto_upgrade=settings.getbool("WICNEWS_AUTO_UPGRADE"))

@@ -20,18 +20,15 @@ Behaviour
   ``status`` (default 200), ``headers`` (merged over the defaults), ``body`` (string),
   ``file`` (relative to ROOT), ``redirect`` (path or URL, answered with 302 + Location),
   ``size`` (generate an HTML page of exactly that many bytes, streamed).
-* Hit log: each request except the control paths counts one hit for its path.
-  ``GET /__hits`` returns ``{path: count}`` as JSON; ``GET`` or ``POST /__reset`` clears it
-  (and the status log). ``GET /__statuses`` returns ``{path: {status: count}}``.
-* Conditional GET: a static file (or a route's ``file`` answered with 200) is sent with an
-  ``ETag`` (a hash of the body sent) and a ``Last-Modified`` (the file's mtime); a request
-  whose ``If-None-Match`` matches, or (without one) whose ``If-Modified-Since`` is not older,
-  gets 304 with no body.
+* Hit log (every request but these): ``GET /__hits`` gives ``{path: count}``, ``GET /__statuses``
+  ``{path: {status: count}}``; ``GET`` or ``POST /__reset`` clears both.
+* Conditional GET: files answered 200 carry ``ETag``/``Last-Modified``; validators that hold get 304.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import email.utils
 import gzip
 import hashlib
@@ -39,6 +36,7 @@ import json
 import signal
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -123,7 +121,7 @@ class FixtureServer(ThreadingHTTPServer):
         if not self.root.is_dir():
             raise NotADirectoryError(f"fixture root is not a directory: {root}")
         self._hits: dict[str, int] = {}
-        self._statuses: dict[str, dict[str, int]] = {}
+        self._statuses: dict[str, Counter[str]] = {}
         self._hits_lock = threading.Lock()
         super().__init__((host, port), FixtureHandler)
         self.base_url = f"http://{host}:{self.server_address[1]}"
@@ -144,8 +142,7 @@ class FixtureServer(ThreadingHTTPServer):
 
     def record_status(self, path: str, status: int) -> None:
         with self._hits_lock:
-            counts = self._statuses.setdefault(path, {})
-            counts[str(status)] = counts.get(str(status), 0) + 1
+            self._statuses.setdefault(path, Counter())[str(status)] += 1
 
     def statuses(self) -> dict[str, dict[str, int]]:
         with self._hits_lock:
@@ -220,13 +217,9 @@ class FixtureHandler(BaseHTTPRequestHandler):
     def _dispatch(self, head: bool) -> None:
         url_path = unquote(urlsplit(self.path).path) or "/"
         try:
-            if url_path == HITS_PATH:
-                body = json.dumps(self.server.hits(), sort_keys=True).encode("utf-8")
-                self._send(200, {"Content-Type": "application/json"}, body, head)
-                return
-            if url_path == STATUSES_PATH:
-                body = json.dumps(self.server.statuses(), sort_keys=True).encode("utf-8")
-                self._send(200, {"Content-Type": "application/json"}, body, head)
+            if url_path in (HITS_PATH, STATUSES_PATH):
+                log = self.server.hits() if url_path == HITS_PATH else self.server.statuses()
+                self._send(200, {"Content-Type": "application/json"}, json.dumps(log, sort_keys=True).encode(), head)
                 return
             if url_path == RESET_PATH:
                 self.server.reset_hits()
@@ -290,31 +283,15 @@ class FixtureHandler(BaseHTTPRequestHandler):
         self._send(404, {"Content-Type": "text/html; charset=utf-8"}, _not_found_body(), head)
 
     def _send_file(self, status: int, headers: dict[str, str], body: bytes, file: Path, head: bool) -> None:
-        """A file's body with its validators; 304 when the request's validators still hold."""
-        if status != 200:
-            self._send(status, headers, body, head)
-            return
-        etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
-        mtime = int(file.stat().st_mtime)
-        headers = _merge({"ETag": etag, "Last-Modified": email.utils.formatdate(mtime, usegmt=True)}, headers)
-        if_none_match = self.headers.get("If-None-Match")
-        if_modified_since = self.headers.get("If-Modified-Since")
-        fresh = False
-        if if_none_match is not None:
-            fresh = etag in [t.strip() for t in if_none_match.split(",")] or if_none_match.strip() == "*"
-        elif if_modified_since:
-            try:
-                fresh = mtime <= email.utils.parsedate_to_datetime(if_modified_since).timestamp()
-            except (TypeError, ValueError):
-                fresh = False
-        if fresh:
-            self._send(304, {k: v for k, v in headers.items() if k.lower() != "content-type"}, b"", True)
-            return
+        if status == 200:
+            etag, mtime = '"' + hashlib.sha256(body).hexdigest()[:20] + '"', int(file.stat().st_mtime)
+            headers = _merge({"ETag": etag, "Last-Modified": email.utils.formatdate(mtime, usegmt=True)}, headers)
+            if _fresh(self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since"), etag, mtime):
+                status, body, head = 304, b"", True
         self._send(status, headers, body, head)
 
     def _start(self, status: int, headers: dict[str, str], length: int) -> None:
-        path = getattr(self, "_logged_path", None)
-        if path is not None:
+        if (path := getattr(self, "_logged_path", None)) is not None:
             self.server.record_status(path, status)
         self.send_response(status)
         for key, value in headers.items():
@@ -336,6 +313,14 @@ class FixtureHandler(BaseHTTPRequestHandler):
             return
         for chunk in chunks:
             self.wfile.write(chunk)
+
+
+def _fresh(if_none_match: str | None, if_modified_since: str | None, etag: str, mtime: int) -> bool:
+    if if_none_match is not None:
+        return if_none_match.strip() == "*" or etag in [t.strip() for t in if_none_match.split(",")]
+    with contextlib.suppress(TypeError, ValueError):
+        return mtime <= email.utils.parsedate_to_datetime(if_modified_since or "").timestamp()
+    return False
 
 
 def _merge(defaults: dict[str, str], extra: dict[str, str]) -> dict[str, str]:

@@ -56,7 +56,7 @@ def test_page_errors_take_a_known_kind():
 
 def test_skips_are_kinds():
     assert SKIPS == {ErrorKind.SEEN, ErrorKind.ROBOTS, ErrorKind.REQUESTED_TWICE, ErrorKind.TOO_OLD,
-                     ErrorKind.NOT_MODIFIED, ErrorKind.UNCHANGED, ErrorKind.BACKOFF}
+                     ErrorKind.NOT_MODIFIED, ErrorKind.UNCHANGED, ErrorKind.BACKOFF, ErrorKind.STOPPED}
 
 
 @pytest.mark.parametrize("exc, kind", [

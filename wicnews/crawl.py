@@ -57,13 +57,42 @@ def defer_stop_signals() -> None:
             signal.signal(sig, _remember)
 
 
-def _resend_stop_signal() -> None:
-    """Once the reactor runs (Scrapy's handlers are in place), a stop asked for during
-    start-up is sent again, so Scrapy stops the crawl gracefully."""
+def _after_start(crawler) -> None:
+    """Once the reactor runs, Scrapy's signal handlers are in place: wrap them so that a stop
+    first drops the downloads still waiting in the downloader's queues (with a download
+    delay, a graceful stop would otherwise wait for each one); then send again a stop asked
+    for during start-up, so Scrapy stops the crawl gracefully."""
     import os
+    import signal
 
+    from twisted.internet import reactor
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        scrapy_handler = signal.getsignal(sig)
+        if callable(scrapy_handler):
+            def handler(signum, frame, _scrapy=scrapy_handler):
+                reactor.callFromThread(_drop_queued, crawler)
+                _scrapy(signum, frame)
+
+            signal.signal(sig, handler)
     if _stop_signals:
         os.kill(os.getpid(), _stop_signals[0])
+
+
+def _drop_queued(crawler) -> None:
+    """Fail the requests queued in the downloader with ``Stopped`` (``skipped_stopped``)."""
+    from twisted.python.failure import Failure
+
+    from wicnews.failures import Stopped
+
+    try:
+        slots = crawler.engine.downloader.slots
+    except (AttributeError, RuntimeError):  # no engine yet
+        return
+    for slot in list(slots.values()):
+        while slot.queue:
+            _request, deferred = slot.queue.popleft()
+            deferred.errback(Failure(Stopped("the crawl was stopped before this download")))
 
 
 def _record(engine, sources: list[Source], status: str, counts: dict | None = None) -> int:
@@ -134,7 +163,7 @@ def _crawl(settings: Settings, sources: list[Source], engine, run_id: int) -> Cr
     process.crawl(crawler, source_list=sources)
     from twisted.internet import reactor  # installed by now (create_crawler)
 
-    reactor.callWhenRunning(reactor.callLater, 0, _resend_stop_signal)  # after Scrapy's handlers
+    reactor.callWhenRunning(reactor.callLater, 0, _after_start, crawler)  # after Scrapy's handlers
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
     status = stats.get("wicnews/status")

@@ -18,7 +18,8 @@ The exception tree::
         ├── PrivateAddressRefused   a public source led to a private address -> PRIVATE_ADDRESS
         ├── NotModified             a source answered 304                    -> NOT_MODIFIED (a skip)
         ├── Unchanged               a source's body is that of its last poll -> UNCHANGED (a skip)
-        └── BackedOff               a failing source is not due yet          -> BACKOFF (a skip)
+        ├── BackedOff               a failing source is not due yet          -> BACKOFF (a skip)
+        └── Stopped                 a queued download of a stopped crawl     -> STOPPED (a skip)
 
 ``wicnews.failures.classify`` maps any download failure to an ``ErrorKind`` by its type,
 never by its message. Every kind is counted as ``wicnews/errors/<kind>``, except the
@@ -69,11 +70,12 @@ class ErrorKind(StrEnum):
     NOT_MODIFIED = "not_modified"   # a feed/sitemap answered 304 to a conditional GET
     UNCHANGED = "unchanged"         # a feed/sitemap answered 200 with the body of its last poll
     BACKOFF = "backoff"             # a failing source not polled before its next poll time
+    STOPPED = "stopped"             # a queued download dropped because the crawl was stopped
 
 
 # Outcomes that are decisions, not errors: counted under wicnews/skipped/<kind>.
 SKIPS = frozenset({ErrorKind.SEEN, ErrorKind.ROBOTS, ErrorKind.REQUESTED_TWICE, ErrorKind.TOO_OLD,
-                   ErrorKind.NOT_MODIFIED, ErrorKind.UNCHANGED, ErrorKind.BACKOFF})
+                   ErrorKind.NOT_MODIFIED, ErrorKind.UNCHANGED, ErrorKind.BACKOFF, ErrorKind.STOPPED})
 
 
 def http_kind(status: int) -> str:

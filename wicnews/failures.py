@@ -10,7 +10,7 @@ from twisted.internet import error as net_error
 from wicnews.errors import SKIPS, ErrorKind, http_kind
 
 __all__ = ["SKIPS", "AlreadySeen", "BackedOff", "NotModified", "PrivateAddressRefused", "RedirectLoop", "RobotsDenied",
-           "Unchanged", "classify"]
+           "Stopped", "Unchanged", "classify"]
 
 
 class AlreadySeen(scrapy_exc.IgnoreRequest):
@@ -37,6 +37,10 @@ class Unchanged(scrapy_exc.IgnoreRequest):
     """A source answered 200 with the same body as at its last poll (``wicnews.polling``)."""
 
 
+class Stopped(scrapy_exc.IgnoreRequest):
+    """A queued download dropped because the crawl was stopped (SIGTERM/SIGINT)."""
+
+
 class BackedOff(scrapy_exc.IgnoreRequest):
     """A failing source whose next poll time has not come (``wicnews.polling``)."""
 
@@ -50,6 +54,7 @@ _BY_TYPE: tuple[tuple[tuple[type[BaseException], ...], ErrorKind], ...] = (
     ((NotModified,), ErrorKind.NOT_MODIFIED),
     ((Unchanged,), ErrorKind.UNCHANGED),
     ((BackedOff,), ErrorKind.BACKOFF),
+    ((Stopped,), ErrorKind.STOPPED),
     ((scrapy_exc.IgnoreRequest,), ErrorKind.IGNORED),
     ((scrapy_exc.DownloadCancelledError, defer.CancelledError), ErrorKind.TOO_LARGE),
     ((scrapy_exc.DownloadTimeoutError, net_error.TimeoutError, defer.TimeoutError), ErrorKind.TIMEOUT),

@@ -80,11 +80,13 @@ def _after_start(crawler) -> None:
 
 
 def _drop_queued(crawler) -> None:
-    """Fail the requests queued in the downloader with ``Stopped`` (``skipped_stopped``)."""
+    """Fail the requests queued in the downloader with ``Stopped`` (``skipped_stopped``);
+    those that come later are refused by ``wicnews.polling.SourcePolling``."""
     from twisted.python.failure import Failure
 
     from wicnews.failures import Stopped
 
+    crawler.wicnews_stopping = True
     try:
         slots = crawler.engine.downloader.slots
     except (AttributeError, RuntimeError):  # no engine yet

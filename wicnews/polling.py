@@ -9,6 +9,8 @@
   (``skipped_unchanged``): nothing in it can be new;
 - a source that keeps failing is not polled before its next poll time
   (``skipped_backoff``; the delay doubles per failure up to ``WICNEWS_BACKOFF_MAX``);
+- once the crawl is stopping (SIGTERM/SIGINT, see ``wicnews.crawl``), no request is
+  downloaded any more (``skipped_stopped``);
 - when the spider closes, each source's outcome (read, not modified, unchanged, failed;
   new and new relevant articles) goes into its ``source_state`` row. The validators of a
   response are stored only once the source was read without error.
@@ -32,7 +34,7 @@ from wicnews.config import parse_span
 from wicnews.crawldb import crawl_engine
 from wicnews.db import health
 from wicnews.errors import ErrorKind
-from wicnews.failures import BackedOff, NotModified, Unchanged
+from wicnews.failures import BackedOff, NotModified, Stopped, Unchanged
 from wicnews.models import utcnow
 from wicnews.scheduler import backoff_delay
 
@@ -78,6 +80,8 @@ class SourcePolling:
         raise exc(message)
 
     def process_request(self, request):
+        if getattr(self.crawler, "wicnews_stopping", False):  # counted by the spider's errback
+            raise Stopped("the crawl was stopped before this download")
         name = request.meta.get("wicnews_source")
         state = self.states.get(name) if name else None
         if state is None:

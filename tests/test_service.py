@@ -227,3 +227,49 @@ def test_sigterm_at_any_moment_leaves_a_run_row(site, sqlite_url, tmp_path, monk
         thread.join(DEADLINE)
     assert not thread.is_alive() and len(codes) == 1
     _consistent(sqlite_url)
+
+
+def test_status_and_sources_name_a_broken_source(site, wicnews, sqlite_url):
+    good, broken = site.url("/feeds/digest.rdf"), site.url("/feeds/gone.rss")
+    assert wicnews("status", "--db", sqlite_url).returncode == 3  # no database yet: UNKNOWN, nothing created
+    wicnews("crawl", "--feed", good, "--feed", broken, "--db", sqlite_url, *FAST, check=True)
+    ok = wicnews("status", "--db", sqlite_url)
+    assert (ok.returncode, ok.stdout.startswith("WICNEWS OK - 2 source(s) healthy, last run #1 finished")) == (0, True)
+    bad = wicnews("status", "--db", sqlite_url, "--max-failures", "1")
+    assert bad.returncode == 1
+    assert bad.stdout.strip() == "WICNEWS WARNING - source feed:127.0.0.1:{}/feeds/gone.rss failing: 1 failures in a row " \
+        "(last: http_404)".format(site.base.rsplit(":", 1)[1])
+    report = json.loads(wicnews("status", "--db", sqlite_url, "--stale-after", "1s", "--format", "json").stdout)
+    assert report["status"] in ("OK", "CRITICAL")  # CRITICAL once a second has passed since the run
+    rows = {r["url"]: r for r in json.loads(wicnews("sources", "--db", sqlite_url, "--format", "json").stdout)}
+    assert rows[good]["last_success_at"] and rows[good]["consecutive_failures"] == 0
+    assert rows[broken]["consecutive_failures"] == 1 and rows[broken]["last_error_kind"] == "http_404"
+    assert rows[broken]["next_poll_at"] > rows[broken]["last_attempt_at"]  # backed off
+    table = wicnews("sources", "--db", sqlite_url).stdout
+    assert "http_404" in table and good in table
+
+
+def test_prune_removes_old_runs_and_articles_only_when_asked(site, wicnews, sqlite_url):
+    wicnews("crawl", "--feed", site.url("/feeds/digest.rdf"), "--db", sqlite_url, *FAST, check=True)
+    engine = db.open_database(sqlite_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE runs SET started_at = '2020-01-01 00:00:00'"))
+            conn.execute(text("UPDATE articles SET first_seen_at = '2020-01-01 00:00:00'"))
+    finally:
+        engine.dispose()
+    assert "would remove 1 run(s)" in wicnews("prune", "--older-than", "365d", "--dry-run", "--db", sqlite_url).stdout
+    assert "removed 1 run(s)" in wicnews("prune", "--older-than", "365d", "--db", sqlite_url, check=True).stdout
+    assert json.loads(wicnews("new", "--since", "2019-01-01", "--all", "--format", "json", "--db", sqlite_url).stdout)
+    result = wicnews("prune", "--older-than", "365d", "--articles", "--db", sqlite_url, check=True)
+    assert "removed 0 run(s) and 1 article(s)" in result.stdout
+    assert wicnews("prune", "--older-than", "soon", "--db", sqlite_url).returncode == 2
+
+
+def test_sources_and_status_import_no_crawler(sqlite_url, tmp_path):
+    db.open_database(sqlite_url).dispose()
+    code = ("import sys; from wicnews.cli import main; "
+            "codes = [main(['sources', '--db', sys.argv[1]]), main(['status', '--db', sys.argv[1]])]; "
+            "print(codes, sorted({m.split('.')[0] for m in sys.modules} & {'scrapy', 'twisted', 'lxml', 'trafilatura'}))")
+    result = subprocess.run([sys.executable, "-c", code, sqlite_url], capture_output=True, text=True, cwd=tmp_path)
+    assert result.stdout.strip().splitlines()[-1] == "[0, 2] []", result.stdout + result.stderr

@@ -23,6 +23,8 @@ def test_backoff_doubles_up_to_its_cap():
     delays = [scheduler.backoff_delay(n, base=900, cap=6 * 3600) for n in range(0, 8)]
     assert delays == [0, 900, 1800, 3600, 7200, 14400, 21600, 21600]
     assert scheduler.backoff_delay(10_000, base=900, cap=3600) == 3600  # no overflow
+    # a passing hiccup is not backed off: from the 3rd failure in a row only
+    assert [scheduler.backoff_delay(n, base=60, cap=600, after=3) for n in range(1, 7)] == [0, 0, 60, 120, 240, 480]
 
 
 @pytest.fixture

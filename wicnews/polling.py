@@ -7,16 +7,17 @@
   source; a 304 ends there (``skipped_not_modified``);
 - a 200 whose body hashes (SHA-256) to that of the last full read ends there too
   (``skipped_unchanged``): nothing in it can be new;
-- a source that keeps failing is not polled before its next poll time
-  (``skipped_backoff``; the delay doubles per failure up to ``WICNEWS_BACKOFF_MAX``);
+- a source that keeps failing (``WICNEWS_BACKOFF_AFTER`` times in a row) is not polled
+  before its next poll time (``skipped_backoff``; the delay doubles per failure up to
+  ``WICNEWS_BACKOFF_MAX``);
 - once the crawl is stopping (SIGTERM/SIGINT, see ``wicnews.crawl``), no request is
   downloaded any more (``skipped_stopped``);
 - when the spider closes, each source's outcome (read, not modified, unchanged, failed;
   new and new relevant articles) goes into its ``source_state`` row. The validators of a
   response are stored only once the source was read without error.
 
-Settings: ``WICNEWS_CONDITIONAL_GET``, ``WICNEWS_BACKOFF``, ``WICNEWS_BACKOFF_START``,
-``WICNEWS_BACKOFF_MAX``.
+Settings: ``WICNEWS_CONDITIONAL_GET``, ``WICNEWS_BACKOFF``, ``WICNEWS_BACKOFF_AFTER``,
+``WICNEWS_BACKOFF_START``, ``WICNEWS_BACKOFF_MAX``.
 """
 
 from __future__ import annotations
@@ -43,10 +44,10 @@ logger = logging.getLogger(__name__)
 
 class SourcePolling:
     def __init__(self, crawler, engine, conditional: bool = True, backoff: bool = True,
-                 backoff_base: float = 900, backoff_max: float = 21600):
+                 backoff_base: float = 900, backoff_max: float = 21600, backoff_after: int = 3):
         self.crawler, self.engine = crawler, engine
         self.conditional, self.backoff = conditional, backoff
-        self.delay = partial(backoff_delay, base=backoff_base, cap=backoff_max)
+        self.delay = partial(backoff_delay, base=backoff_base, cap=backoff_max, after=backoff_after)
         self.states: dict[str, dict] = {}
         self.skipped: dict[str, str] = {}  # name -> not_modified | unchanged | backoff
         self.validators: dict[str, dict] = {}
@@ -57,7 +58,7 @@ class SourcePolling:
         s = crawler.settings
         mw = cls(crawler, crawl_engine(crawler), s.getbool("WICNEWS_CONDITIONAL_GET"), s.getbool("WICNEWS_BACKOFF"),
                  parse_span(s.get("WICNEWS_BACKOFF_START"), "WICNEWS_BACKOFF_START"),
-                 parse_span(s.get("WICNEWS_BACKOFF_MAX"), "WICNEWS_BACKOFF_MAX"))
+                 parse_span(s.get("WICNEWS_BACKOFF_MAX"), "WICNEWS_BACKOFF_MAX"), s.getint("WICNEWS_BACKOFF_AFTER"))
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(mw.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)

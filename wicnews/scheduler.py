@@ -221,13 +221,14 @@ def record_unstarted(schedule: Schedule, extra: Sequence[str] = ()) -> None:
 
 # --- backoff ---------------------------------------------------------------------------
 
-def backoff_delay(failures: int, base: float, cap: float) -> float:
+def backoff_delay(failures: int, base: float, cap: float, after: int = 1) -> float:
     """Seconds a source that failed ``failures`` times in a row waits before its next poll:
-    ``base``, then doubling, never more than ``cap`` (so it is still tried every ``cap``
-    and recovers on its own); 0 without failures."""
-    if failures <= 0:
+    nothing before its ``after``-th failure in a row (a passing hiccup), then ``base``,
+    doubling, never more than ``cap`` (so it is still tried every ``cap`` and recovers on
+    its own)."""
+    if failures < max(after, 1):
         return 0.0
-    return float(min(cap, base * 2 ** min(failures - 1, 62)))
+    return float(min(cap, base * 2 ** min(failures - max(after, 1), 62)))
 
 
 # --- surge windows ---------------------------------------------------------------------

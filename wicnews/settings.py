@@ -38,10 +38,12 @@ WICNEWS_ALLOW_PRIVATE_ADDRESSES = False
 # If-Modified-Since, from the ETag / Last-Modified of their last full read); a 304, or a 200
 # with the same body as last time, is not parsed again (skipped_not_modified, skipped_unchanged).
 WICNEWS_CONDITIONAL_GET = True
-# A source that fails is not polled again before WICNEWS_BACKOFF_START has passed, doubling
-# with each failure in a row up to WICNEWS_BACKOFF_MAX (a span: 90s, 15m, 6h, 1d); it is
-# then tried every WICNEWS_BACKOFF_MAX until it answers (skipped_backoff meanwhile).
+# A source that failed WICNEWS_BACKOFF_AFTER times in a row (a passing hiccup does not
+# count) is not polled again before WICNEWS_BACKOFF_START has passed, doubling with each
+# further failure up to WICNEWS_BACKOFF_MAX (spans: 90s, 15m, 6h, 1d); it is then tried
+# every WICNEWS_BACKOFF_MAX until it answers (skipped_backoff meanwhile).
 WICNEWS_BACKOFF = True
+WICNEWS_BACKOFF_AFTER = 3
 WICNEWS_BACKOFF_START = "15m"
 WICNEWS_BACKOFF_MAX = "6h"
 # Share of U+FFFD replacement characters above which a page counts as undecodable.

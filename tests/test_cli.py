@@ -78,8 +78,8 @@ def test_extract_errors(wicnews):
 
 def test_db_upgrade_and_current(wicnews, sqlite_url):
     up = wicnews("db", "upgrade", "--db", sqlite_url, check=True)
-    assert "schema 0002 (latest 0002)" in up.stdout
-    assert "schema 0002" in wicnews("db", "current", "--db", sqlite_url, check=True).stdout
+    assert "schema 0004 (latest 0004)" in up.stdout
+    assert "schema 0004" in wicnews("db", "current", "--db", sqlite_url, check=True).stdout
 
 
 def test_db_upgrade_unreachable(wicnews):

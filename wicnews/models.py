@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import ClassVar
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -165,7 +165,7 @@ class SourceState(Base):
     last_error_at: Mapped[datetime | None]
     last_new_article_at: Mapped[datetime | None]
     last_new_relevant_article_at: Mapped[datetime | None]
-    new_article_gap_seconds: Mapped[float | None]  # moving average of the time between new articles
+    new_article_gap_seconds: Mapped[float | None] = mapped_column(Float)  # moving average of the time between new articles
     polls: Mapped[int] = mapped_column(Integer, default=0)  # successful polls (304 and unchanged included)
     articles_total: Mapped[int] = mapped_column(Integer, default=0)  # new articles over those polls
     next_poll_at: Mapped[datetime | None]

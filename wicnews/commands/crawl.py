@@ -34,8 +34,6 @@ def report(result) -> int:
                     **run_counts({}), **result.counts}))
     if result.status == "failed":
         print("wicnews: every source failed; see the log above", file=sys.stderr)
-    elif result.status == "skipped":
-        print("wicnews: another crawl holds the lock on these sources: nothing done", file=sys.stderr)
     elif result.status == "unknown":
         print("wicnews: the crawl did not record its run; see the log above", file=sys.stderr)
     elif not result.ok:

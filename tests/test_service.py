@@ -256,13 +256,16 @@ def test_prune_removes_old_runs_and_articles_only_when_asked(site, wicnews, sqli
         with engine.begin() as conn:
             conn.execute(text("UPDATE runs SET started_at = '2020-01-01 00:00:00'"))
             conn.execute(text("UPDATE articles SET first_seen_at = '2020-01-01 00:00:00'"))
+            conn.execute(text("UPDATE source_state SET last_attempt_at = '2020-01-01 00:00:00'"))
     finally:
         engine.dispose()
-    assert "would remove 1 run(s)" in wicnews("prune", "--older-than", "365d", "--dry-run", "--db", sqlite_url).stdout
-    assert "removed 1 run(s)" in wicnews("prune", "--older-than", "365d", "--db", sqlite_url, check=True).stdout
+    dry = wicnews("prune", "--older-than", "365d", "--dry-run", "--db", sqlite_url).stdout
+    assert "would remove 1 run(s) and 1 source(s) not polled since" in dry
+    assert "removed 1 run(s) and 1 source(s)" in wicnews("prune", "--older-than", "365d", "--db", sqlite_url,
+                                                         check=True).stdout
     assert json.loads(wicnews("new", "--since", "2019-01-01", "--all", "--format", "json", "--db", sqlite_url).stdout)
     result = wicnews("prune", "--older-than", "365d", "--articles", "--db", sqlite_url, check=True)
-    assert "removed 0 run(s) and 1 article(s)" in result.stdout
+    assert "removed 0 run(s), 1 article(s) and 0 source(s)" in result.stdout
     assert wicnews("prune", "--older-than", "soon", "--db", sqlite_url).returncode == 2
 
 

@@ -145,6 +145,7 @@ class CrawlRunner:
         self.extra, self.grace = tuple(extra), grace
         self.stopping = threading.Event()
         self._procs: set[subprocess.Popen] = set()
+        self._signalled: set[int] = set()  # a second SIGTERM would make Scrapy stop uncleanly
         self._lock = threading.Lock()
 
     def __call__(self, schedule: Schedule) -> int:
@@ -191,7 +192,8 @@ class CrawlRunner:
         """Start no more crawls; send each running one SIGTERM (once). Safe in a signal handler."""
         self.stopping.set()
         for proc in list(self._procs):
-            if proc.returncode is None:
+            if proc.returncode is None and proc.pid not in self._signalled:
+                self._signalled.add(proc.pid)
                 with contextlib.suppress(OSError):
                     proc.send_signal(signal.SIGTERM)
 

@@ -1,5 +1,5 @@
-"""``wicnews prune``: retention. Removes run rows older than a span; articles only when
-asked (``--articles``)."""
+"""``wicnews prune``: retention. Removes run rows older than a span, and the health rows of
+sources not polled since; articles only when asked (``--articles``)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ def run(args) -> int:
 
     from wicnews.config import database_url, parse_span
     from wicnews.db.engine import open_database
+    from wicnews.db.health import prune_sources
     from wicnews.db.runs import prune
     from wicnews.models import utcnow
 
@@ -31,11 +32,12 @@ def run(args) -> int:
     try:
         with Session(engine) as session, session.begin():
             runs, articles = prune(session, cutoff, articles=args.articles)
+            sources = prune_sources(session, cutoff)
             if args.dry_run:
                 session.rollback()
     finally:
         engine.dispose()
     verb = "would remove" if args.dry_run else "removed"
-    print(f"{verb} {runs} run(s)" + (f" and {articles} article(s)" if args.articles else "")
-          + f" older than {cutoff:%Y-%m-%d %H:%M} UTC")
+    print(f"{verb} {runs} run(s)" + (f", {articles} article(s)" if args.articles else "")
+          + f" and {sources} source(s) not polled since {cutoff:%Y-%m-%d %H:%M} UTC")
     return 0

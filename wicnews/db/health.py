@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from wicnews.models import Run, SourceState
@@ -101,6 +101,12 @@ def source_dict(state: SourceState) -> dict:
 
 def all_sources(session: Session) -> list[SourceState]:
     return list(session.scalars(select(SourceState).order_by(SourceState.name)))
+
+
+def prune_sources(session: Session, before: datetime) -> int:
+    """Forget the sources not polled since ``before`` (removed from the configuration)."""
+    result: Any = session.execute(delete(SourceState).where(SourceState.last_attempt_at < before))
+    return result.rowcount
 
 
 # --- status ----------------------------------------------------------------------------

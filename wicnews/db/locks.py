@@ -13,8 +13,9 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import NullPool
 
 
 def sources_key(urls: Iterable[str]) -> str:
@@ -36,15 +37,21 @@ def crawl_lock(engine: Engine, key: str) -> Iterator[bool]:
     (and holds it until the block ends)."""
     if engine.dialect.name == "postgresql":
         number = int.from_bytes(bytes.fromhex(key[:16]), "big", signed=True)
-        with engine.connect() as conn:
-            held = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": number}).scalar())
-            conn.commit()
-            try:
-                yield held
-            finally:
-                if held:
-                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": number})
-                    conn.commit()
+        # A connection of its own, outside the crawl's pool (which the crawl disposes of when
+        # it stops), closed for real at the end.
+        own = create_engine(engine.url, poolclass=NullPool, connect_args={"connect_timeout": 10})
+        try:
+            with own.connect() as conn:
+                held = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": number}).scalar())
+                conn.commit()
+                try:
+                    yield held
+                finally:
+                    if held:
+                        conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": number})
+                        conn.commit()
+        finally:
+            own.dispose()
         return
     path = lock_file(engine, key)
     if path is None:

@@ -52,12 +52,21 @@ def all_runs(url: str) -> list:
         engine.dispose()
 
 
+def cli(capsys, *args: str) -> tuple[int, str]:
+    """A read or maintenance command in this process (they import no Scrapy): exit code, stdout."""
+    from wicnews.cli import main
+
+    capsys.readouterr()
+    code = main(list(args))
+    return code, capsys.readouterr().out
+
+
 def env_for(tmp_path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WICNEWS_")}
     return {**env, "WICNEWS_HOME": str(tmp_path / "home")}
 
 
-def test_a_second_poll_is_a_304_and_costs_nothing(site, wicnews, db_url):
+def test_a_second_poll_is_a_304_and_costs_nothing(site, wicnews, db_url, capsys):
     feed = site.url("/feeds/digest.rdf")
     site.reset()
     wicnews("crawl", "--feed", feed, "--db", db_url, *FAST, check=True)
@@ -68,7 +77,7 @@ def test_a_second_poll_is_a_304_and_costs_nothing(site, wicnews, db_url):
     assert seen["/digest/stories/wic-2022-business-focus.html"] == {"200": 1}
     last = all_runs(db_url)[-1]
     assert last.status == "finished" and last.error_counts == {"skipped_not_modified": 1}
-    state = json.loads(wicnews("sources", "--db", db_url, "--format", "json", check=True).stdout)
+    state = json.loads(cli(capsys, "sources", "--db", db_url, "--format", "json")[1])
     assert [(s["url"], s["polls"], s["consecutive_failures"]) for s in state] == [(feed, 2, 0)]
     assert state[0]["last_new_relevant_article_at"] is not None
 
@@ -229,27 +238,27 @@ def test_sigterm_at_any_moment_leaves_a_run_row(site, sqlite_url, tmp_path, monk
     _consistent(sqlite_url)
 
 
-def test_status_and_sources_name_a_broken_source(site, wicnews, sqlite_url):
+def test_status_and_sources_name_a_broken_source(site, wicnews, sqlite_url, capsys):
     good, broken = site.url("/feeds/digest.rdf"), site.url("/feeds/gone.rss")
-    assert wicnews("status", "--db", sqlite_url).returncode == 3  # no database yet: UNKNOWN, nothing created
+    assert cli(capsys, "status", "--db", sqlite_url)[0] == 3  # no database yet: UNKNOWN, nothing created
     wicnews("crawl", "--feed", good, "--feed", broken, "--db", sqlite_url, *FAST, check=True)
-    ok = wicnews("status", "--db", sqlite_url)
-    assert (ok.returncode, ok.stdout.startswith("WICNEWS OK - 2 source(s) healthy, last run #1 finished")) == (0, True)
-    bad = wicnews("status", "--db", sqlite_url, "--max-failures", "1")
-    assert bad.returncode == 1
-    assert bad.stdout.strip() == "WICNEWS WARNING - source feed:127.0.0.1:{}/feeds/gone.rss failing: 1 failures in a row " \
+    code, out = cli(capsys, "status", "--db", sqlite_url)
+    assert (code, out.startswith("WICNEWS OK - 2 source(s) healthy, last run #1 finished")) == (0, True)
+    code, out = cli(capsys, "status", "--db", sqlite_url, "--max-failures", "1")
+    assert code == 1
+    assert out.strip() == "WICNEWS WARNING - source feed:127.0.0.1:{}/feeds/gone.rss failing: 1 failures in a row " \
         "(last: http_404)".format(site.base.rsplit(":", 1)[1])
-    report = json.loads(wicnews("status", "--db", sqlite_url, "--stale-after", "1s", "--format", "json").stdout)
+    report = json.loads(cli(capsys, "status", "--db", sqlite_url, "--stale-after", "1s", "--format", "json")[1])
     assert report["status"] in ("OK", "CRITICAL")  # CRITICAL once a second has passed since the run
-    rows = {r["url"]: r for r in json.loads(wicnews("sources", "--db", sqlite_url, "--format", "json").stdout)}
+    rows = {r["url"]: r for r in json.loads(cli(capsys, "sources", "--db", sqlite_url, "--format", "json")[1])}
     assert rows[good]["last_success_at"] and rows[good]["consecutive_failures"] == 0
     assert rows[broken]["consecutive_failures"] == 1 and rows[broken]["last_error_kind"] == "http_404"
     assert rows[broken]["next_poll_at"] == rows[broken]["last_attempt_at"]  # one failure: no backoff yet
-    table = wicnews("sources", "--db", sqlite_url).stdout
+    table = cli(capsys, "sources", "--db", sqlite_url)[1]
     assert "http_404" in table and good in table
 
 
-def test_prune_removes_old_runs_and_articles_only_when_asked(site, wicnews, sqlite_url):
+def test_prune_removes_old_runs_and_articles_only_when_asked(site, wicnews, sqlite_url, capsys):
     wicnews("crawl", "--feed", site.url("/feeds/digest.rdf"), "--db", sqlite_url, *FAST, check=True)
     engine = db.open_database(sqlite_url)
     try:
@@ -259,14 +268,14 @@ def test_prune_removes_old_runs_and_articles_only_when_asked(site, wicnews, sqli
             conn.execute(text("UPDATE source_state SET last_attempt_at = '2020-01-01 00:00:00'"))
     finally:
         engine.dispose()
-    dry = wicnews("prune", "--older-than", "365d", "--dry-run", "--db", sqlite_url).stdout
+    dry = cli(capsys, "prune", "--older-than", "365d", "--dry-run", "--db", sqlite_url)[1]
     assert "would remove 1 run(s) and 1 source(s) not polled since" in dry
-    assert "removed 1 run(s) and 1 source(s)" in wicnews("prune", "--older-than", "365d", "--db", sqlite_url,
-                                                         check=True).stdout
-    assert json.loads(wicnews("new", "--since", "2019-01-01", "--all", "--format", "json", "--db", sqlite_url).stdout)
-    result = wicnews("prune", "--older-than", "365d", "--articles", "--db", sqlite_url, check=True)
-    assert "removed 0 run(s), 1 article(s) and 0 source(s)" in result.stdout
-    assert wicnews("prune", "--older-than", "soon", "--db", sqlite_url).returncode == 2
+    assert "removed 1 run(s) and 1 source(s)" in cli(capsys, "prune", "--older-than", "365d", "--db", sqlite_url)[1]
+    code, out = cli(capsys, "new", "--since", "2019-01-01", "--all", "--format", "json", "--db", sqlite_url)
+    assert code == 0 and len(json.loads(out)) == 1  # articles are kept
+    out = cli(capsys, "prune", "--older-than", "365d", "--articles", "--db", sqlite_url)[1]
+    assert "removed 0 run(s), 1 article(s) and 0 source(s)" in out
+    assert cli(capsys, "prune", "--older-than", "soon", "--db", sqlite_url)[0] == 2
 
 
 def test_sources_and_status_import_no_crawler(sqlite_url, tmp_path):
@@ -276,3 +285,16 @@ def test_sources_and_status_import_no_crawler(sqlite_url, tmp_path):
             "print(codes, sorted({m.split('.')[0] for m in sys.modules} & {'scrapy', 'twisted', 'lxml', 'trafilatura'}))")
     result = subprocess.run([sys.executable, "-c", code, sqlite_url], capture_output=True, text=True, cwd=tmp_path)
     assert result.stdout.strip().splitlines()[-1] == "[0, 2] []", result.stdout + result.stderr
+
+
+def test_a_crawl_killed_before_it_could_record_gets_its_run_row_from_the_scheduler(site, sqlite_url, tmp_path,
+                                                                                    monkeypatch):
+    """The child dies of SIGTERM before it installs a handler (here: at once, on purpose):
+    the scheduler writes the ``interrupted`` run row for it."""
+    monkeypatch.setenv("WICNEWS_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(scheduler, "crawl_command", lambda schedule, extra=(): [
+        sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGTERM)"])
+    item = scheduler.Schedule(name="doomed", args=("--feed", site.url("/feeds/digest.rdf"), "--db", sqlite_url))
+    assert scheduler.CrawlRunner()(item) == -signal.SIGTERM
+    _consistent(sqlite_url)
+    assert all_runs(sqlite_url)[0].sources == ["feed:127.0.0.1:{}/feeds/digest.rdf".format(site.base.rsplit(":", 1)[1])]

@@ -1,5 +1,5 @@
 """Topic search sources, pure parts: URLs, GDELT answers, redirect pages, the sources'
-validation, backfill slices; the store's stubs on SQLite and PostgreSQL; sources-check."""
+validation, backfill slices; the store's stubs on SQLite and PostgreSQL; sources check."""
 
 from __future__ import annotations
 
@@ -177,7 +177,7 @@ name = "feed-gone"
 kind = "feed"
 url = "{site.url('/feeds/no-such-feed.rss')}"
 """, encoding="utf-8")
-    result = wicnews("sources-check", "--sources", str(sources), *FAST)
+    result = wicnews("sources", "check", "--sources", str(sources), *FAST)
     assert result.returncode == 1, result.stderr
     rows = {line.split()[0]: line.split() for line in result.stdout.splitlines()[1:]}
     assert rows["feed-ok"][2] == "ok" and int(rows["feed-ok"][3]) > 0 and rows["feed-ok"][4].startswith("20")
@@ -190,6 +190,6 @@ def test_sources_check_live(wicnews, request):
     """The bundled sources, fetched from the real web (run with -m live before a summit)."""
     if "live" not in (request.config.getoption("-m") or "") or "not live" in request.config.getoption("-m"):
         pytest.skip("live check: run with -m live")
-    result = wicnews("sources-check", timeout=900)
+    result = wicnews("sources", "check", timeout=900)
     assert result.returncode in (0, 1), result.stderr
     assert len(result.stdout.splitlines()) > 10

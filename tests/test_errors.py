@@ -56,7 +56,8 @@ def test_page_errors_take_a_known_kind():
 
 def test_skips_are_kinds():
     assert {ErrorKind.SEEN, ErrorKind.ROBOTS, ErrorKind.REQUESTED_TWICE, ErrorKind.TOO_OLD,
-                     ErrorKind.CANONICAL_UNTRUSTED} == SKIPS
+                     ErrorKind.CANONICAL_UNTRUSTED, ErrorKind.NOT_MODIFIED, ErrorKind.UNCHANGED, ErrorKind.BACKOFF,
+                     ErrorKind.STOPPED} == SKIPS
 
 
 def _decompression_bomb():

@@ -11,9 +11,12 @@
     wicnews demo [--db URL] [--keep]
     wicnews queue status|clear [--redis URL] [--force]
     wicnews db upgrade|current [--db URL]
-    wicnews schedule [--file FILE] [--once] [--db URL]
+    wicnews schedule [--file FILE] [--once] [--every SPAN [source options]] [--db URL]
+    wicnews sources [--format table|json] [--db URL]
+    wicnews sources check [--sources FILE] [--source NAME]... [--all]
+    wicnews status [--stale-after SPAN] [--max-failures N] [--format table|json] [--db URL]
+    wicnews prune --older-than SPAN [--articles] [--dry-run] [--db URL]
     wicnews backfill (--from DATE --to DATE | --summit YEAR) [--source NAME] [--sources FILE] [--progress] [--db URL]
-    wicnews sources-check [--sources FILE] [--source NAME]
 
 Exit codes: 0 done (a crawl counts as done even when some URLs failed); 1 every source of
 a crawl failed; 2 a usage or configuration mistake; 3 the database cannot be used.
@@ -34,17 +37,20 @@ from wicnews.commands import (
     demo,
     extract,
     new,
+    prune,
     queue,
     reextract,
     relevance,
     schedule,
     show,
-    sources_check,
+    sources,
+    status,
 )
 from wicnews.errors import ConfigError, DatabaseError
 
 # In the order `wicnews --help` lists them.
-COMMANDS = (crawl, new, show, relevance, extract, reextract, demo, schedule, queue, database, backfill, sources_check)
+COMMANDS = (crawl, new, show, relevance, extract, reextract, demo, schedule, sources, status, prune, queue, database,
+            backfill)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -22,12 +22,13 @@ class CrawlResult:
     """How a crawl ended: its run row's id, status and counts (the ``runs`` columns)."""
 
     run_id: int | None
-    status: str  # finished, failed, unknown (no run recorded), or Scrapy's close reason
+    status: str  # finished, failed, interrupted, skipped, unknown (no run recorded), or Scrapy's close reason
     counts: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return self.status == "finished"
+        """Finished, or skipped because another crawl was already at it."""
+        return self.status in ("finished", "skipped")
 
 
 def crawl_sources(settings: Settings, feeds=(), sitemaps=(), pages=()) -> list[Source]:
@@ -37,21 +38,106 @@ def crawl_sources(settings: Settings, feeds=(), sitemaps=(), pages=()) -> list[S
     return adhoc_sources(feeds, sitemaps, pages) or load_sources(settings.get("WICNEWS_SOURCES"))
 
 
+_stop_signals: list[int] = []
+
+
+def _remember(signum, _frame) -> None:
+    _stop_signals.append(signum)
+
+
+def defer_stop_signals() -> None:
+    """From here until Scrapy installs its own handlers, SIGTERM and SIGINT are remembered
+    instead of ending the process: ``run_crawl`` first writes the run row, then acts on them
+    (the run says ``interrupted``). Call it as early as possible in a crawl process."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, _remember)
+
+
+def _after_start(crawler) -> None:
+    """Once the reactor runs, Scrapy's signal handlers are in place: wrap them so that a stop
+    first drops the downloads still waiting in the downloader's queues (with a download
+    delay, a graceful stop would otherwise wait for each one); then send again a stop asked
+    for during start-up, so Scrapy stops the crawl gracefully."""
+    import os
+    import signal
+
+    from twisted.internet import reactor
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        scrapy_handler = signal.getsignal(sig)
+        if callable(scrapy_handler):
+            def handler(signum, frame, _scrapy=scrapy_handler):
+                reactor.callFromThread(_drop_queued, crawler)
+                _scrapy(signum, frame)
+
+            signal.signal(sig, handler)
+    if _stop_signals:
+        os.kill(os.getpid(), _stop_signals[0])
+
+
+def _drop_queued(crawler) -> None:
+    """Fail the requests queued in the downloader with ``Stopped`` (``skipped_stopped``);
+    those that come later are refused by ``wicnews.polling.SourcePolling``."""
+    from twisted.python.failure import Failure
+
+    from wicnews.failures import Stopped
+
+    crawler.wicnews_stopping = True
+    try:
+        slots = crawler.engine.downloader.slots
+    except (AttributeError, RuntimeError):  # no engine yet
+        return
+    for slot in list(slots.values()):
+        while slot.queue:
+            _request, deferred = slot.queue.popleft()
+            deferred.errback(Failure(Stopped("the crawl was stopped before this download")))
+
+
+def _record(engine, sources: list[Source], status: str, counts: dict | None = None) -> int:
+    from sqlalchemy.orm import Session
+
+    from wicnews.db import runs
+
+    with Session(engine) as session, session.begin():
+        run_id = runs.start_run(session, "monitor", [s.name for s in sources])
+        if status != "running":
+            runs.finish_run(session, run_id, status, counts or {})
+    return run_id
+
+
+def _finish(engine, run_id: int, status: str) -> None:
+    from sqlalchemy.orm import Session
+
+    from wicnews.db import runs
+
+    with Session(engine) as session, session.begin():
+        runs.finish_run(session, run_id, status, {})
+
+
 def run_crawl(settings: Settings, sources: list[Source], **spider_args) -> CrawlResult:
     """Crawl ``sources`` with ``settings`` (see ``wicnews.config.build_settings``). The
     database is opened (and its schema checked) once, before the crawl, and shared by every
     component. ``spider_args`` go to the spider (``backfill=``, see ``wicnews.backfill``).
-    Raises ``ConfigError`` or ``DatabaseError`` before anything is fetched."""
-    from scrapy.crawler import CrawlerProcess
+    Raises ``ConfigError`` or ``DatabaseError`` before anything is fetched.
 
-    from wicnews.crawldb import attach_engine
+    The run row is written first, before anything that a signal can interrupt. Then the
+    crawl takes the lock of its sources (``wicnews.db.locks``): when another crawl holds it,
+    the run is recorded as ``skipped`` and the result is ok (nothing to do). The workers of a
+    distributed cycle (``WICNEWS_REDIS_URL``) take no lock: Redis coordinates them (the first
+    seeds the sources, the others join), and together they are one crawl."""
+    import logging
+
+    from wicnews.config import parse_spans
     from wicnews.db.engine import open_database
-    from wicnews.db.runs import run_counts
+    from wicnews.db.locks import crawl_lock, sources_key
 
+    defer_stop_signals()
     if not sources:
         raise ConfigError("no enabled sources to crawl")
-    from wicnews.config import parse_spans
-
     parse_spans(settings.get("WICNEWS_RECHECK_AFTER"), "WICNEWS_RECHECK_AFTER")  # a mistake stops here, not mid-crawl
     if redis_url := settings.get("WICNEWS_REDIS_URL"):  # a distributed crawl: PostgreSQL, a reachable Redis
         from wicnews.distributed import check_database, connect
@@ -60,13 +146,65 @@ def run_crawl(settings: Settings, sources: list[Source], **spider_args) -> Crawl
         connect(redis_url).close()
     engine = open_database(settings.get("WICNEWS_DATABASE_URL"), auto_upgrade=settings.getbool("WICNEWS_AUTO_UPGRADE"))
     try:
-        process = CrawlerProcess(settings)
-        crawler = process.create_crawler("monitor")
-        attach_engine(crawler, engine)
-        process.crawl(crawler, source_list=sources, **spider_args)
-        process.start()
+        run_id = _record(engine, sources, "running")
+        if _stop_signals:
+            _finish(engine, run_id, "interrupted")
+            return CrawlResult(run_id=run_id, status="interrupted")
+        if redis_url:
+            return _crawl(settings, sources, engine, run_id, spider_args)
+        with crawl_lock(engine, sources_key(s.url for s in sources)) as held:
+            if not held:
+                logging.getLogger(__name__).warning(
+                    "another crawl holds the lock on these %d source(s): run #%d skipped", len(sources), run_id)
+                _finish(engine, run_id, "skipped")
+                return CrawlResult(run_id=run_id, status="skipped")
+            return _crawl(settings, sources, engine, run_id, spider_args)
     finally:
         engine.dispose()
+
+
+def _crawl(settings: Settings, sources: list[Source], engine, run_id: int, spider_args: dict) -> CrawlResult:
+    from scrapy.crawler import CrawlerProcess
+
+    from wicnews.crawldb import attach_engine
+    from wicnews.db.runs import run_counts
+    from wicnews.runlog import adopt_run
+
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler("monitor")
+    attach_engine(crawler, engine)
+    adopt_run(crawler, run_id)
+    process.crawl(crawler, source_list=sources, **spider_args)
+    from twisted.internet import reactor  # installed by now (create_crawler)
+
+    reactor.callWhenRunning(reactor.callLater, 0, _after_start, crawler)  # after Scrapy's handlers
+    process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
-    return CrawlResult(run_id=stats.get("wicnews/run_id"), status=stats.get("wicnews/status") or "unknown",
-                       counts=run_counts(stats))
+    status = stats.get("wicnews/status")
+    if status is None:  # the spider never closed (stopped or broken while opening): close the run here
+        status = "interrupted" if _stop_signals else "failed"
+        _finish(engine, run_id, status)
+    return CrawlResult(run_id=run_id, status=status, counts=run_counts(stats))
+
+
+def record_run_of_args(argv: list[str], status: str) -> int:
+    """Record a run of ``wicnews crawl ARGV`` that never got to record itself (the
+    scheduler's crawl died of a signal during start-up); returns its id."""
+    import argparse
+
+    from wicnews.commands import add_source_options
+    from wicnews.config import build_settings
+    from wicnews.db.engine import open_database
+
+    parser = argparse.ArgumentParser(prog="wicnews crawl", add_help=False, exit_on_error=False)
+    add_source_options(parser)
+    try:
+        args, _ = parser.parse_known_args(argv)
+    except (argparse.ArgumentError, SystemExit):
+        raise ConfigError(f"not crawl arguments: {argv}") from None
+    settings = build_settings(args.db, args.set, WICNEWS_SOURCES=args.sources)
+    engine = open_database(settings.get("WICNEWS_DATABASE_URL"), auto_upgrade=settings.getbool("WICNEWS_AUTO_UPGRADE"))
+    try:
+        return _record(engine, crawl_sources(settings, args.feed, args.sitemap, args.page), status)
+    finally:
+        engine.dispose()

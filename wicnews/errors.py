@@ -16,7 +16,11 @@ The exception tree::
         ├── RobotsDenied            robots.txt forbids it                    -> ROBOTS (a skip)
         ├── RedirectLoop            REDIRECT_MAX_TIMES reached               -> REDIRECT_LOOP
         ├── PrivateAddressRefused   a public source led to a private address -> PRIVATE_ADDRESS
-        └── BadUrl                  too long, malformed host or port         -> BAD_URL
+        ├── BadUrl                  too long, malformed host or port         -> BAD_URL
+        ├── NotModified             a source answered 304                    -> NOT_MODIFIED (a skip)
+        ├── Unchanged               a source's body is that of its last poll -> UNCHANGED (a skip)
+        ├── BackedOff               a failing source is not due yet          -> BACKOFF (a skip)
+        └── Stopped                 a queued download of a stopped crawl     -> STOPPED (a skip)
 
 ``wicnews.failures.classify`` maps any download failure to an ``ErrorKind`` by its type,
 never by its message. Every kind is counted as ``wicnews/errors/<kind>``, except the
@@ -67,11 +71,16 @@ class ErrorKind(StrEnum):
     REQUESTED_TWICE = "requested_twice"
     TOO_OLD = "too_old"
     CANONICAL_UNTRUSTED = "canonical_untrusted"  # stored under its own URL: the canonical is another site's
+    NOT_MODIFIED = "not_modified"   # a feed/sitemap answered 304 to a conditional GET
+    UNCHANGED = "unchanged"         # a feed/sitemap answered 200 with the body of its last poll
+    BACKOFF = "backoff"             # a failing source not polled before its next poll time
+    STOPPED = "stopped"             # a queued download dropped because the crawl was stopped
 
 
 # Outcomes that are decisions, not errors: counted under wicnews/skipped/<kind>.
 SKIPS = frozenset({ErrorKind.SEEN, ErrorKind.ROBOTS, ErrorKind.REQUESTED_TWICE, ErrorKind.TOO_OLD,
-                   ErrorKind.CANONICAL_UNTRUSTED})
+                   ErrorKind.CANONICAL_UNTRUSTED, ErrorKind.NOT_MODIFIED, ErrorKind.UNCHANGED, ErrorKind.BACKOFF,
+                   ErrorKind.STOPPED})
 
 
 def http_kind(status: int) -> str:

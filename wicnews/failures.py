@@ -10,7 +10,8 @@ from twisted.internet import error as net_error
 
 from wicnews.errors import SKIPS, ErrorKind, http_kind
 
-__all__ = ["SKIPS", "AlreadySeen", "BadUrl", "PrivateAddressRefused", "RedirectLoop", "RobotsDenied", "classify"]
+__all__ = ["SKIPS", "AlreadySeen", "BackedOff", "BadUrl", "NotModified", "PrivateAddressRefused", "RedirectLoop",
+           "RobotsDenied", "Stopped", "Unchanged", "classify"]
 
 
 class AlreadySeen(scrapy_exc.IgnoreRequest):
@@ -34,6 +35,22 @@ class BadUrl(scrapy_exc.IgnoreRequest):
     (``wicnews.middlewares.PrivateAddressGuard``)."""
 
 
+class NotModified(scrapy_exc.IgnoreRequest):
+    """A source answered 304 to a conditional GET (``wicnews.polling.SourcePolling``)."""
+
+
+class Unchanged(scrapy_exc.IgnoreRequest):
+    """A source answered 200 with the same body as at its last poll (``wicnews.polling``)."""
+
+
+class Stopped(scrapy_exc.IgnoreRequest):
+    """A queued download dropped because the crawl was stopped (SIGTERM/SIGINT)."""
+
+
+class BackedOff(scrapy_exc.IgnoreRequest):
+    """A failing source whose next poll time has not come (``wicnews.polling``)."""
+
+
 # Checked in order, by type only: the first match names the failure.
 _BY_TYPE: tuple[tuple[tuple[type[BaseException], ...], ErrorKind], ...] = (
     ((AlreadySeen,), ErrorKind.SEEN),
@@ -41,6 +58,10 @@ _BY_TYPE: tuple[tuple[tuple[type[BaseException], ...], ErrorKind], ...] = (
     ((RedirectLoop,), ErrorKind.REDIRECT_LOOP),
     ((PrivateAddressRefused,), ErrorKind.PRIVATE_ADDRESS),
     ((BadUrl,), ErrorKind.BAD_URL),
+    ((NotModified,), ErrorKind.NOT_MODIFIED),
+    ((Unchanged,), ErrorKind.UNCHANGED),
+    ((BackedOff,), ErrorKind.BACKOFF),
+    ((Stopped,), ErrorKind.STOPPED),
     ((scrapy_exc.IgnoreRequest,), ErrorKind.IGNORED),
     ((scrapy_exc.DownloadCancelledError, defer.CancelledError), ErrorKind.TOO_LARGE),
     ((scrapy_exc.DownloadTimeoutError, net_error.TimeoutError, defer.TimeoutError), ErrorKind.TIMEOUT),

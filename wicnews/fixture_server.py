@@ -20,8 +20,9 @@ Behaviour
   ``status`` (default 200), ``headers`` (merged over the defaults), ``body`` (string),
   ``file`` (relative to ROOT), ``redirect`` (path or URL, answered with 302 + Location),
   ``size`` (generate an HTML page of exactly that many bytes, streamed).
-* Hit log: each request except the control paths counts one hit for its path.
-  ``GET /__hits`` returns ``{path: count}`` as JSON; ``GET`` or ``POST /__reset`` clears it.
+* Hit log (every request but these): ``GET /__hits`` gives ``{path: count}``, ``GET /__statuses``
+  ``{path: {status: count}}``; ``GET`` or ``POST /__reset`` clears both.
+* Conditional GET: files answered 200 carry ``ETag``/``Last-Modified``; validators that hold get 304.
 * Editions: ``GET /__version?v=N`` makes the site serve ``NAME.vN.EXT`` instead of ``NAME.EXT``
   wherever such a file exists (an article edited between two crawls); ``v=1`` goes back.
 * Gate (for tests of several crawlers at once): after ``GET /__hold`` every request except
@@ -32,11 +33,15 @@ Behaviour
 from __future__ import annotations
 
 import argparse
+import contextlib
+import email.utils
 import gzip
+import hashlib
 import json
 import signal
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -52,6 +57,7 @@ RESET_PATH = "/__reset"
 VERSION_PATH = "/__version"
 HOLD_PATH, RELEASE_PATH, HELD_PATH = "/__hold", "/__release", "/__held"
 HOLD_TIMEOUT = 120.0
+STATUSES_PATH = "/__statuses"
 ROUTES_FILE = "_routes.json"
 class FixtureServer(ThreadingHTTPServer):
     """A ThreadingHTTPServer that knows its fixture root, base URL and hit log."""
@@ -65,6 +71,7 @@ class FixtureServer(ThreadingHTTPServer):
         if not self.root.is_dir():
             raise NotADirectoryError(f"fixture root is not a directory: {root}")
         self._hits: dict[str, int] = {}
+        self._statuses: dict[str, Counter[str]] = {}
         self._hits_lock = threading.Lock()
         self.version = 1  # which edition of a page to serve: see VERSION_PATH
         self.gate = threading.Event()
@@ -85,6 +92,15 @@ class FixtureServer(ThreadingHTTPServer):
     def reset_hits(self) -> None:
         with self._hits_lock:
             self._hits.clear()
+            self._statuses.clear()
+
+    def record_status(self, path: str, status: int) -> None:
+        with self._hits_lock:
+            self._statuses.setdefault(path, Counter())[str(status)] += 1
+
+    def statuses(self) -> dict[str, dict[str, int]]:
+        with self._hits_lock:
+            return {path: dict(counts) for path, counts in self._statuses.items()}
 
     def wait_at_gate(self) -> None:
         if self.gate.is_set():
@@ -166,9 +182,9 @@ class FixtureHandler(BaseHTTPRequestHandler):
     def _dispatch(self, head: bool) -> None:
         url_path = unquote(urlsplit(self.path).path) or "/"
         try:
-            if url_path == HITS_PATH:
-                body = json.dumps(self.server.hits(), sort_keys=True).encode("utf-8")
-                self._send(200, {"Content-Type": "application/json"}, body, head)
+            if url_path in (HITS_PATH, STATUSES_PATH):
+                log = self.server.hits() if url_path == HITS_PATH else self.server.statuses()
+                self._send(200, {"Content-Type": "application/json"}, json.dumps(log, sort_keys=True).encode(), head)
                 return
             if url_path == RESET_PATH:
                 self.server.reset_hits()
@@ -192,6 +208,7 @@ class FixtureHandler(BaseHTTPRequestHandler):
                 self._send(405, {"Content-Type": "text/plain"}, b"method not allowed\n", head)
                 return
             self.server.record_hit(url_path)
+            self._logged_path = url_path
             if url_path != "/robots.txt":
                 self.server.wait_at_gate()
             spec = self.server.routes().get(url_path)
@@ -206,7 +223,7 @@ class FixtureHandler(BaseHTTPRequestHandler):
             if self.server.version > 1 and edition.is_file():  # the site edited this page
                 file = edition
             body = self.server.substitute(file.read_bytes(), file)
-            self._send(200, {"Content-Type": content_type(file)}, body, head)
+            self._send_file(200, {"Content-Type": content_type(file)}, body, file, head)
         except (ConnectionError, TimeoutError):
             self.close_connection = True
 
@@ -239,7 +256,7 @@ class FixtureHandler(BaseHTTPRequestHandler):
                 return
             body = server.substitute(file.read_bytes(), file)
             headers = _merge({"Content-Type": content_type(file)}, extra)
-            self._send(status, headers, body, head)
+            self._send_file(status, headers, body, file, head)
             return
         body = str(spec.get("body", "")).encode("utf-8")
         body = server.substitute(body)
@@ -249,7 +266,17 @@ class FixtureHandler(BaseHTTPRequestHandler):
     def _not_found(self, path: str, head: bool) -> None:
         self._send(404, {"Content-Type": "text/html; charset=utf-8"}, not_found_body(), head)
 
+    def _send_file(self, status: int, headers: dict[str, str], body: bytes, file: Path, head: bool) -> None:
+        if status == 200:
+            etag, mtime = '"' + hashlib.sha256(body).hexdigest()[:20] + '"', int(file.stat().st_mtime)
+            headers = _merge({"ETag": etag, "Last-Modified": email.utils.formatdate(mtime, usegmt=True)}, headers)
+            if _fresh(self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since"), etag, mtime):
+                status, body, head = 304, b"", True
+        self._send(status, headers, body, head)
+
     def _start(self, status: int, headers: dict[str, str], length: int) -> None:
+        if (path := getattr(self, "_logged_path", None)) is not None:
+            self.server.record_status(path, status)
         self.send_response(status)
         for key, value in headers.items():
             if key.lower() not in ("content-length", "connection"):
@@ -270,6 +297,14 @@ class FixtureHandler(BaseHTTPRequestHandler):
             return
         for chunk in chunks:
             self.wfile.write(chunk)
+
+
+def _fresh(if_none_match: str | None, if_modified_since: str | None, etag: str, mtime: int) -> bool:
+    if if_none_match is not None:
+        return if_none_match.strip() == "*" or etag in [t.strip() for t in if_none_match.split(",")]
+    with contextlib.suppress(TypeError, ValueError):
+        return mtime <= email.utils.parsedate_to_datetime(if_modified_since or "").timestamp()
+    return False
 
 
 def _merge(defaults: dict[str, str], extra: dict[str, str]) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""The tables: articles, the URLs that lead to them, and runs.
+"""The tables: articles, the URLs that lead to them, runs, and the health of each source.
 
 Uniqueness lives here, in the database: one row per canonical URL (``articles.url_key``)
 and per normalised text (``articles.text_key``); every URL that led to a stored article
@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -74,7 +75,9 @@ class Run(Base):
     spider: Mapped[str] = mapped_column(String(64))
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(32))  # running, finished, failed, or Scrapy's close reason
+    # running, finished, failed, interrupted (SIGTERM/SIGINT), skipped (another crawl held the
+    # sources' lock), abandoned, or Scrapy's close reason
+    status: Mapped[str] = mapped_column(String(32))
     sources: Mapped[list] = mapped_column(default=list)
     pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
     articles_new: Mapped[int] = mapped_column(Integer, default=0)
@@ -252,3 +255,29 @@ class BackfillSlice(Base):
     end: Mapped[datetime]
     results: Mapped[int] = mapped_column(Integer)  # links the source gave for the slice
     done_at: Mapped[datetime]
+
+
+class SourceState(Base):
+    """One source's polling state and health (``wicnews sources``), keyed by its name: the
+    validators of its last full response (conditional GET), its last outcomes, and when it
+    is next due (a failing source backs off exponentially, see ``wicnews.scheduler``)."""
+
+    __tablename__ = "source_state"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)  # the HTTP date as the server sent it
+    body_hash: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of the last body read in full
+    last_attempt_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error_kind: Mapped[str | None] = mapped_column(String(64))
+    last_error_at: Mapped[datetime | None]
+    last_new_article_at: Mapped[datetime | None]
+    last_new_relevant_article_at: Mapped[datetime | None]
+    new_article_gap_seconds: Mapped[float | None] = mapped_column(Float)  # moving average of the time between new articles
+    polls: Mapped[int] = mapped_column(Integer, default=0)  # successful polls (304 and unchanged included)
+    articles_total: Mapped[int] = mapped_column(Integer, default=0)  # new articles over those polls
+    next_poll_at: Mapped[datetime | None]

@@ -16,17 +16,26 @@ from wicnews.db import runs
 logger = logging.getLogger(__name__)
 
 
+_ATTRIBUTE = "wicnews_run_id"
+
+
+def adopt_run(crawler, run_id: int) -> None:
+    """Hand the crawler a run row written beforehand (``wicnews.crawl.run_crawl`` writes it
+    before anything that a signal could interrupt)."""
+    setattr(crawler, _ATTRIBUTE, run_id)
+
+
 class RunLog:
-    """Inserts the run row when the spider opens (its id goes to the ``wicnews/run_id``
-    stat, which the store writes on each article) and completes it when the spider closes.
-    A crawl stopped before its spider could close (a second Ctrl-C or SIGTERM forces the
-    reactor down) still leaves a finished row: ``interrupted``, written when the reactor
-    shuts down or, failing that, when the process exits. Only kill -9 leaves a row
-    ``running`` (marked ``abandoned`` a day later)."""
+    """Inserts the run row when the spider opens, unless the crawl was given one
+    (``adopt_run``); its id goes to the ``wicnews/run_id`` stat, which the store writes on
+    each article. Completes it when the spider closes. A crawl stopped before its spider
+    could close (a second Ctrl-C or SIGTERM forces the reactor down) still leaves a finished
+    row: ``interrupted``, written when the reactor shuts down or, failing that, when the
+    process exits. Only kill -9 leaves a row ``running`` (marked ``abandoned`` a day later)."""
 
     def __init__(self, crawler):
         self.crawler = crawler
-        self.run_id: int | None = None
+        self.run_id: int | None = getattr(crawler, _ATTRIBUTE, None)
         self.closed = False
 
     @classmethod
@@ -41,8 +50,11 @@ class RunLog:
             if abandoned := runs.abandon_stale_runs(session):
                 logger.warning("%d run(s) still marked running since more than a day ago: marked abandoned", abandoned)
             cycle = getattr(spider, "cycle", None)  # a worker of a distributed cycle (wicnews.spiders.distributed)
-            self.run_id = runs.start_run(session, spider.name, [s.name for s in getattr(spider, "sources", [])],
-                                         cycle_id=cycle.id if cycle else None)
+            if self.run_id is None:
+                self.run_id = runs.start_run(session, spider.name, [s.name for s in getattr(spider, "sources", [])],
+                                             cycle_id=cycle.id if cycle else None)
+            elif cycle is not None:
+                runs.set_cycle(session, self.run_id, cycle.id)
         self.crawler.stats.set_value("wicnews/run_id", self.run_id)
         logger.info("run #%d started", self.run_id)
         from twisted.internet import reactor

@@ -58,6 +58,18 @@ WICNEWS_GDELT_MAX_RECORDS = 250
 # otherwise trusted only when the page names that site as its origin (meta
 # syndication-source / original-source); else the page is stored under its own URL.
 WICNEWS_SYNDICATION: dict[str, list[str]] = {}
+# Poll feeds, sitemaps and listing pages with conditional GET (If-None-Match /
+# If-Modified-Since, from the ETag / Last-Modified of their last full read); a 304, or a 200
+# with the same body as last time, is not parsed again (skipped_not_modified, skipped_unchanged).
+WICNEWS_CONDITIONAL_GET = True
+# A source that failed WICNEWS_BACKOFF_AFTER times in a row (a passing hiccup does not
+# count) is not polled again before WICNEWS_BACKOFF_START has passed, doubling with each
+# further failure up to WICNEWS_BACKOFF_MAX (spans: 90s, 15m, 6h, 1d); it is then tried
+# every WICNEWS_BACKOFF_MAX until it answers (skipped_backoff meanwhile).
+WICNEWS_BACKOFF = True
+WICNEWS_BACKOFF_AFTER = 3
+WICNEWS_BACKOFF_START = "15m"
+WICNEWS_BACKOFF_MAX = "6h"
 # Share of U+FFFD replacement characters above which a page counts as undecodable.
 WICNEWS_MAX_REPLACEMENT_RATIO = 0.01
 # Keep every fetched article page (compressed, table raw_pages) so that `wicnews reextract`
@@ -112,6 +124,9 @@ HTTPCACHE_ENABLED = False
 DOWNLOADER_MIDDLEWARES = {
     "wicnews.middlewares.PrivateAddressGuard": 40,
     "wicnews.middlewares.SkipSeenMiddleware": 50,
+    # conditional GET, unchanged bodies and backoff for the sources; their health (below
+    # retries at 550 and decompression at 590: it sees the final, decoded response)
+    "wicnews.polling.SourcePolling": 545,
     # Scrapy's, raising exceptions that name the refusal (robots, redirect_loop)
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "wicnews.middlewares.RobotsTxtMiddleware": 100,

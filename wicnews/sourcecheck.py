@@ -1,4 +1,4 @@
-"""``wicnews sources-check``: fetch each source once and report what it yields.
+"""``wicnews sources check``: fetch each source once and report what it yields.
 
 For a maintainer before a summit: which sources still answer, how many article links each
 gives, and how recent its newest item is. One Scrapy crawl (robots.txt, timeouts and the
@@ -110,7 +110,7 @@ def check_sources(sources: list[Source], settings: Any) -> list[SourceReport]:
 
 
 def report_lines(reports: list[SourceReport], now: datetime | None = None) -> list[str]:
-    """The table ``sources-check`` prints."""
+    """The table ``sources check`` prints."""
     now = now or datetime.now(UTC)
     rows = [("source", "kind", "status", "links", "newest item", "note")]
     for r in reports:

@@ -18,6 +18,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from wicnews.crawl import defer_stop_signals
+
+    defer_stop_signals()  # first: a stop during start-up still leaves a run row (``interrupted``)
     from wicnews.config import build_settings
     from wicnews.crawl import crawl_sources, run_crawl
 
@@ -29,9 +32,11 @@ def run(args) -> int:
 
 def report(result) -> int:
     """Print the run line; the exit code of a crawl that ended as ``result`` did."""
+    from wicnews.db.runs import run_counts
     from wicnews.output.table import run_line
 
-    print(run_line({"id": result.run_id if result.run_id is not None else "?", "status": result.status, **result.counts}))
+    print(run_line({"id": result.run_id if result.run_id is not None else "?", "status": result.status,
+                    **run_counts({}), **result.counts}))
     if result.status == "failed":
         print("wicnews: every source failed; see the log above", file=sys.stderr)
     elif result.status == "unknown":

@@ -1,20 +1,19 @@
-"""``wicnews sources-check``: fetch each configured source once and report links found and
-the newest item's date (a live check, for a maintainer before a summit). The lead folds it
-into ``wicnews sources check`` when the ``sources`` command (issue 8) is merged."""
+"""``wicnews sources check``: fetch each configured source once and report links found and
+the newest item's date (a live check, for a maintainer before a summit). Its options are
+added to the ``sources`` command (``wicnews.commands.sources``)."""
 
 from __future__ import annotations
 
 from wicnews.commands import EXIT_FAILED
 
 
-def register(sub) -> None:
-    p = sub.add_parser("sources-check", help="fetch each source once; report the links found and the newest item")
-    p.add_argument("--sources", metavar="FILE", help="sources file (TOML); default: the bundled one")
-    p.add_argument("--source", action="append", default=[], metavar="NAME", help="only this source (repeatable)")
-    p.add_argument("--all", action="store_true", help="also the sources marked enabled = false")
+def add_options(p) -> None:
+    """The options of ``wicnews sources check``."""
+    p.add_argument("--sources", metavar="FILE", help="check: sources file (TOML); default: the bundled one")
+    p.add_argument("--source", action="append", default=[], metavar="NAME", help="check: only this source (repeatable)")
+    p.add_argument("--all", action="store_true", help="check: also the sources marked enabled = false")
     p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
-                   help="override a Scrapy or WICNEWS_* setting")
-    p.set_defaults(func=run)
+                   help="check: override a Scrapy or WICNEWS_* setting")
 
 
 def run(args) -> int:

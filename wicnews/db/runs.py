@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from wicnews.models import Run, utcnow
+from wicnews.models import Article, ArticleUrl, Run, utcnow
 
 
 def run_counts(stats: dict) -> dict:
@@ -28,8 +28,8 @@ def run_counts(stats: dict) -> dict:
 
 
 def run_status(stats: dict, reason: str) -> str:
-    """``finished``; ``failed`` when no source could be read; ``interrupted`` when a signal
-    (Ctrl-C, SIGTERM) stopped it; else Scrapy's close reason."""
+    """``finished``; ``failed`` when no source could be read; ``interrupted`` when stopped
+    by SIGTERM/SIGINT (Scrapy's ``shutdown``); else Scrapy's close reason."""
     if reason == "shutdown":
         return "interrupted"
     if reason != "finished":
@@ -62,3 +62,23 @@ def finish_run(session: Session, run_id: int, status: str, counts: dict) -> None
 
 def list_runs(session: Session, limit: int = 20) -> list[Run]:
     return list(session.scalars(select(Run).order_by(Run.id.desc()).limit(limit)))
+
+
+def prune(session: Session, before: datetime, articles: bool = False) -> tuple[int, int]:
+    """Delete the runs that started before ``before`` (never a running one) and, only with
+    ``articles``, the articles first seen before then (their URLs and bands go with them).
+    Stored articles keep their text; their ``run_id`` becomes NULL. Returns the counts."""
+    removed_articles = 0
+    if articles:
+        result: Any = session.execute(delete(Article).where(Article.first_seen_at < before))
+        removed_articles = result.rowcount
+    ids = select(Run.id).where(Run.started_at < before, Run.status != "running")
+    for table in (Article, ArticleUrl):  # SQLite without enforced foreign keys would keep stale ids
+        session.execute(update(table).where(table.run_id.in_(ids)).values(run_id=None))
+    result = session.execute(delete(Run).where(Run.started_at < before, Run.status != "running"))
+    return result.rowcount, removed_articles
+
+
+def set_cycle(session: Session, run_id: int, cycle_id: str) -> None:
+    """Mark a run written before its crawl started as one worker of a distributed cycle."""
+    session.execute(update(Run).where(Run.id == run_id).values(cycle_id=cycle_id))

@@ -1,6 +1,6 @@
 """Output formats: each is one writer, chosen by ``--format``.
 
-``ARTICLE_FORMATS`` and ``RUN_FORMATS`` map a format name to ``writer(rows, out)``; rows are
+``ARTICLE_FORMATS``, ``RUN_FORMATS`` and ``SOURCE_FORMATS`` map a format name to ``writer(rows, out)``; rows are
 the JSON-ready dicts of ``wicnews.db.queries``. A new format is one function and one entry.
 """
 
@@ -23,3 +23,4 @@ def write_json(rows: list[dict], out: TextIO) -> None:
 
 ARTICLE_FORMATS: dict[str, Writer] = {"table": table.articles, "json": write_json}
 RUN_FORMATS: dict[str, Writer] = {"table": table.runs, "json": write_json}
+SOURCE_FORMATS: dict[str, Writer] = {"table": table.sources, "json": write_json}

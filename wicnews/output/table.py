@@ -149,3 +149,23 @@ def runs(rows: list[dict], out: TextIO) -> None:
                 print(f"{'':21}  - {run_line(worker)}", file=out)
     if not rows:
         print("no runs", file=out)
+
+
+def _when(value: str | None) -> str:
+    return (value or "-")[:16].replace("T", " ")
+
+
+def sources(rows: list[dict], out: TextIO) -> None:
+    """One line a source: health first (failures, last success), then its URL."""
+    if not rows:
+        print("no sources polled yet", file=out)
+        return
+    print(f"{'SOURCE':<40} {'FAILS':>5} {'LAST SUCCESS':<16}  {'LAST NEW':<16}  {'PER POLL':>8}  "
+          f"{'NEXT POLL':<16}  LAST ERROR", file=out)
+    for row in rows:
+        per_poll = "-" if row["articles_per_poll"] is None else f"{row['articles_per_poll']:.2f}"
+        error = f"{row['last_error_kind']} at {_when(row['last_error_at'])}" if row["last_error_kind"] else "-"
+        print(f"{fit(row['name'], 40)} {row['consecutive_failures']:>5} {_when(row['last_success_at']):<16}  "
+              f"{_when(row['last_new_article_at']):<16}  {per_poll:>8}  {_when(row['next_poll_at']):<16}  {error}",
+              file=out)
+        print(f"  {row['kind']} {row['url']}", file=out)

@@ -71,6 +71,9 @@ class MonitorSpider(DiscoveryMixin, scrapy.Spider):
         # are the `scrapy crawl monitor -a ...` arguments.
         self.adhoc = list(source_list or ()) or adhoc_sources(_split(feed), _split(sitemap), _split(page))
         self.requested: set[str] = set()
+        # per source name: read, or the kind of its failure (wicnews.polling keeps its health)
+        self.sources_read: set[str] = set()
+        self.source_errors: dict[str, str] = {}
 
     @classmethod
     def update_settings(cls, settings):
@@ -117,10 +120,12 @@ class MonitorSpider(DiscoveryMixin, scrapy.Spider):
 
     def _source_ok(self, source: Source) -> None:
         self.crawler.stats.inc_value("wicnews/sources/ok")
+        self.sources_read.add(source.name)
         logger.debug("source %s read", source.name)
 
     def _source_error(self, source: Source, kind: str, message: str) -> None:
         self.crawler.stats.inc_value("wicnews/sources/failed")
+        self.source_errors[source.name] = kind
         self.crawler.stats.inc_value(f"wicnews/errors/{kind}")
         logger.error("source %s failed (%s): %s <%s>", source.name, kind, message, source.url)
 
@@ -129,7 +134,10 @@ class MonitorSpider(DiscoveryMixin, scrapy.Spider):
         source = request.cb_kwargs["source"]
         if request.cb_kwargs.get("child"):  # a child sitemap of an index: the source itself was read
             return self._page_failed(failure)
-        self._source_error(source, classify(failure.value), str(failure.value) or type(failure.value).__name__)
+        kind = classify(failure.value)
+        if kind in SKIPS:  # not modified, unchanged, backed off: counted by wicnews.polling
+            return None
+        self._source_error(source, kind, str(failure.value) or type(failure.value).__name__)
 
     def parse_feed(self, response, source: Source):
         try:

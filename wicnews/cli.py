@@ -2,7 +2,9 @@
 (``wicnews.commands``).
 
     wicnews crawl [--sources FILE] [--feed URL]... [--sitemap URL]... [--page URL]... [--db URL] [-s NAME=VALUE]...
-    wicnews new [--since WHEN] [--all] [--limit N] [--format table|json] [--db URL]
+    wicnews new [--consumer NAME [--peek]] [FILTERS] [--format table|json|jsonl|csv|atom] [--out FILE] [--db URL]
+    wicnews search QUERY [FILTERS] [--format ...] [--out FILE] [--db URL]
+      FILTERS: --since WHEN --site SITE --lang LANG --source NAME --all --limit N
     wicnews runs [--limit N] [--format table|json] [--db URL]
     wicnews extract PATH_OR_URL [--url URL] [--format text|json]
     wicnews demo [--db URL] [--keep]
@@ -19,11 +21,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from wicnews.commands import EXIT_DATABASE, EXIT_USAGE, crawl, database, demo, extract, new, schedule
+from wicnews.commands import EXIT_DATABASE, EXIT_USAGE, crawl, database, demo, extract, new, schedule, search
 from wicnews.errors import ConfigError, DatabaseError
 
 # In the order `wicnews --help` lists them.
-COMMANDS = (crawl, new, extract, demo, schedule, database)
+COMMANDS = (crawl, new, search, extract, demo, schedule, database)
 
 
 class _Parser(argparse.ArgumentParser):

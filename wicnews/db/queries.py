@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from wicnews.models import PUBLIC_FIELDS, Article, ArticleUrl, Run
 
@@ -26,10 +28,50 @@ def run_dict(run: Run) -> dict:
     return {column.key: _plain(getattr(run, column.key)) for column in Run.__table__.columns}
 
 
-def new_articles(session: Session, since: datetime | None, include_all: bool = False, limit: int | None = None) -> list[Article]:
+@dataclass(frozen=True)
+class Filters:
+    """What ``new``, ``search`` and webhooks select: each given filter must hold (several
+    values of one filter: any of them). ``sites`` match the site name (any case) or the
+    host of the canonical URL (a domain also matches its subdomains); ``langs`` match the
+    language or its subtags (``zh`` matches ``zh-CN``)."""
+
+    since: datetime | None = None
+    sites: tuple[str, ...] = ()
+    langs: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    include_all: bool = False
+    limit: int | None = None
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def filtered(stmt: Select, filters: Filters) -> Select:
+    """``stmt`` (over ``Article``) with the filters' conditions (not the limit)."""
+    if filters.since is not None:
+        stmt = stmt.where(Article.first_seen_at >= filters.since)
+    if not filters.include_all:
+        stmt = stmt.where(Article.relevant.is_(True))
+    if filters.sites:
+        stmt = stmt.where(or_(*[cond for site in filters.sites for cond in (
+            func.lower(Article.site_name) == site.lower(),
+            *[Article.canonical_url.like(f"{scheme}://{sub}{_escape_like(site.lower())}{end}", escape="\\")
+              for scheme in ("http", "https") for sub in ("", "%.") for end in ("/%", ":%")])]))
+    if filters.langs:
+        stmt = stmt.where(or_(*[cond for lang in filters.langs for cond in (
+            func.lower(Article.language) == lang.lower(),
+            func.lower(Article.language).like(_escape_like(lang.lower()) + "-%", escape="\\"))]))
+    if filters.sources:
+        stmt = stmt.where(Article.source.in_(filters.sources))
+    return stmt
+
+
+def new_articles(session: Session, since: datetime | None, include_all: bool = False, limit: int | None = None,
+                 filters: Filters | None = None) -> list[Article]:
     """Articles first seen since ``since`` (relevant ones unless ``include_all``), newest
     publication first (first-seen time where the date is unknown)."""
-    stmt = select(Article)
+    stmt = filtered(select(Article), filters or Filters())
     if since is not None:
         stmt = stmt.where(Article.first_seen_at >= since)
     if not include_all:
@@ -56,14 +98,34 @@ def other_urls(session: Session, article_ids: list[int]) -> dict[int, list[str]]
     return result
 
 
+def as_dicts(session: Session, articles: list[Article]) -> list[dict]:
+    copies = other_urls(session, [a.id for a in articles])
+    return [article_dict(a, copies[a.id]) for a in articles]
 
 
-def coverage(engine: Engine, since: datetime | None, include_all: bool = False, limit: int | None = None) -> list[dict]:
+def coverage(engine: Engine, since: datetime | None, include_all: bool = False, limit: int | None = None,
+             filters: Filters | None = None) -> list[dict]:
     """``wicnews new``: the articles first seen since ``since``, as ``article_dict``s."""
     with Session(engine) as session:
-        articles = new_articles(session, since, include_all, limit)
-        copies = other_urls(session, [a.id for a in articles])
-        return [article_dict(a, copies[a.id]) for a in articles]
+        return as_dicts(session, new_articles(session, since, include_all, limit, filters))
+
+
+def search(engine: Engine, query: str, filters: Filters) -> list[dict]:
+    """``wicnews search``: the articles every term of ``query`` matches, best first, as
+    ``article_dict``s with a ``snippet``. No term (an empty query): no articles."""
+    from wicnews.db import search as fts
+
+    query_terms = fts.terms(query)
+    if not query_terms:
+        return []
+    stmt = fts.apply(filtered(select(Article), filters), engine.dialect.name, query_terms)
+    stmt = stmt.order_by(func.coalesce(Article.published_at, Article.first_seen_at).desc(), Article.id.desc())
+    if filters.limit:
+        stmt = stmt.limit(filters.limit)
+    with Session(engine) as session:
+        articles = list(session.scalars(stmt))
+        return [{**row, "snippet": fts.snippet(a.title, a.text, query_terms)}
+                for a, row in zip(articles, as_dicts(session, articles), strict=True)]
 
 
 def recent_runs(engine: Engine, limit: int = 20) -> list[dict]:

@@ -40,6 +40,8 @@ def articles(rows: list[dict], out: TextIO) -> None:
         others = len(row["also_at"])
         copies = f"  (+{others} other URL{'s' if others != 1 else ''})" if others else ""
         print(f"       {row['canonical_url']}{copies}" + (f"\n       matched: {terms}" if terms else ""), file=out)
+        if row.get("snippet"):
+            print(f"       {row['snippet']}", file=out)
 
 
 def run_line(run: dict) -> str:

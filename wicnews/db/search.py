@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from sqlalchemy import ColumnElement, Float, Integer, column, func, literal_column, or_, text
+from sqlalchemy import ColumnElement, Float, Integer, case, column, func, literal_column, or_, text
 from sqlalchemy.sql import Select
 
 from wicnews.models import Article
@@ -75,8 +75,8 @@ def apply(stmt: Select, dialect: str, query_terms: list[str]) -> Select:
         stmt = stmt.where(*[_pg_term(t) for t in query_terms])
         vector = func.to_tsvector(literal_column("'english'::regconfig"), _pg_doc())
         rank = func.ts_rank_cd(vector, func.plainto_tsquery(literal_column("'english'::regconfig"), " ".join(query_terms)))
-        title_hits = sum((func.strpos(func.lower(func.coalesce(Article.title, "")), t.lower()) > 0).cast(
-            Article.id.type) for t in query_terms)
+        title_hits = sum(case((func.strpos(func.lower(func.coalesce(Article.title, "")), t.lower()) > 0, 1), else_=0)
+                         for t in query_terms)
         return stmt.order_by(title_hits.desc(), rank.desc())
     stmt = stmt.where(*[_sqlite_term(t) for t in query_terms])
     phrase = " OR ".join(fts5_phrase(t) for t in query_terms)

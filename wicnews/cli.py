@@ -9,7 +9,8 @@
     wicnews extract PATH_OR_URL [--url URL] [--format text|json]
     wicnews demo [--db URL] [--keep]
     wicnews db upgrade|current [--db URL]
-    wicnews schedule [--file FILE] [--once] [--db URL]
+    wicnews schedule [--file FILE] [--once] [--webhooks FILE] [--db URL]
+    wicnews notify [--webhooks FILE] [--db URL]
 
 Exit codes: 0 done (a crawl counts as done even when some URLs failed); 1 every source of
 a crawl failed; 2 a usage or configuration mistake; 3 the database cannot be used.
@@ -21,11 +22,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from wicnews.commands import EXIT_DATABASE, EXIT_USAGE, crawl, database, demo, extract, new, schedule, search
+from wicnews.commands import EXIT_DATABASE, EXIT_USAGE, crawl, database, demo, extract, new, notify, schedule, search
 from wicnews.errors import ConfigError, DatabaseError
 
 # In the order `wicnews --help` lists them.
-COMMANDS = (crawl, new, search, extract, demo, schedule, database)
+COMMANDS = (crawl, new, search, notify, extract, demo, schedule, database)
 
 
 class _Parser(argparse.ArgumentParser):

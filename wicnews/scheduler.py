@@ -163,3 +163,31 @@ def build_scheduler(schedules: list[Schedule], runner: Callable[[Schedule], obje
                    else IntervalTrigger(seconds=schedule.every_seconds, timezone="UTC"))
         scheduler.add_job(runner, trigger, args=[schedule], id=schedule.name, name=schedule.name)
     return scheduler
+
+
+NOTIFY_TIMEOUT_SECONDS = 900
+
+
+def run_notify(extra: Sequence[str] = (), timeout: float = NOTIFY_TIMEOUT_SECONDS) -> int:
+    """``wicnews notify`` in a subprocess after a crawl: a slow or failing webhook endpoint
+    never holds up a crawl (its retries happen here, after the crawl has ended). Never raises."""
+    command = [sys.executable, "-m", "wicnews.cli", "notify", *extra]
+    try:
+        code = subprocess.run(command, timeout=timeout).returncode
+    except subprocess.TimeoutExpired:
+        logger.error("notify still running after %d s: stopped", timeout)
+        return 124
+    except OSError as exc:
+        logger.error("cannot start notify: %s", exc)
+        return 127
+    (logger.info if code == 0 else logger.error)("notify exited %d", code)
+    return code
+
+
+def run_cycle(schedule: Schedule, extra: Sequence[str] = (), notify: Sequence[str] | None = None) -> int:
+    """One scheduled run: the crawl, then (when webhooks are configured: ``notify`` holds the
+    arguments of ``wicnews notify``) the webhooks. The crawl's exit code."""
+    code = run_crawl(schedule, extra)
+    if notify is not None:
+        run_notify(notify)
+    return code

@@ -36,6 +36,9 @@ WICNEWS_MIN_TEXT_CHARS = 200
 WICNEWS_ALLOW_PRIVATE_ADDRESSES = False
 # Share of U+FFFD replacement characters above which a page counts as undecodable.
 WICNEWS_MAX_REPLACEMENT_RATIO = 0.01
+# Webhooks file (TOML, see wicnews.webhooks): endpoints that `wicnews notify` (and `wicnews
+# schedule`, after each crawl) sends new coverage to; empty means no webhooks.
+WICNEWS_WEBHOOKS = ""
 
 # --- politeness ------------------------------------------------------------------------
 USER_AGENT = "wicnews/0.1 (+https://github.com/wicnews/wicnews; news monitoring; contact: wicnews@example.org)"

@@ -11,6 +11,7 @@
     wicnews db upgrade|current [--db URL]
     wicnews schedule [--file FILE] [--once] [--webhooks FILE] [--db URL]
     wicnews notify [--webhooks FILE] [--db URL]
+    wicnews report --out FILE.html [--since WHEN] [--db URL]
 
 Exit codes: 0 done (a crawl counts as done even when some URLs failed); 1 every source of
 a crawl failed; 2 a usage or configuration mistake; 3 the database cannot be used.
@@ -22,11 +23,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from wicnews.commands import EXIT_DATABASE, EXIT_USAGE, crawl, database, demo, extract, new, notify, schedule, search
+from wicnews.commands import EXIT_DATABASE, EXIT_USAGE, crawl, database, demo, extract, new, notify, report, schedule, search
 from wicnews.errors import ConfigError, DatabaseError
 
 # In the order `wicnews --help` lists them.
-COMMANDS = (crawl, new, search, notify, extract, demo, schedule, database)
+COMMANDS = (crawl, new, search, report, notify, extract, demo, schedule, database)
 
 
 class _Parser(argparse.ArgumentParser):

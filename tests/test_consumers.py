@@ -153,11 +153,12 @@ def test_failed_writes_do_not_move_the_cursor(wicnews, crawled, tmp_path):
 
 def article(n: int, **extra) -> dict:
     body = f"article number {n} about the World Internet Conference in Wuzhen " * 5
-    values = dict(url=f"http://news.test/{n}", canonical_url=f"http://news.test/{n}", url_key=url_key(f"http://news.test/{n}"),
-                  text_key=text_key(body), title=f"Story {n}", authors=[], published_at=None, site_name="News Test",
-                  language="en", description=None, image=None, tags=[], text=body, relevant=True,
-                  matched_terms=["World Internet Conference"], source="test", first_seen_at=datetime.now(timezone.utc),
-                  run_id=None)
+    link = f"http://news.test/{n}"
+    values = {"url": link, "canonical_url": link, "url_key": url_key(link), "text_key": text_key(body),
+              "title": f"Story {n}", "authors": [], "published_at": None, "site_name": "News Test", "language": "en",
+              "description": None, "image": None, "tags": [], "text": body, "relevant": True,
+              "matched_terms": ["World Internet Conference"], "source": "test",
+              "first_seen_at": datetime.now(timezone.utc), "run_id": None}
     values.update(extra)
     return values
 
@@ -225,8 +226,30 @@ def test_read_commands_work_while_a_crawl_writes(sqlite_url):
         with Session(engine) as writing, writing.begin():
             store_article(writing, article(2), {})
             assert [r["title"] for r in consumers.pending(reader, "x", Filters()).rows] == ["Story 1"]
-        with pytest.raises(Exception, match="readonly|read-only|query_only"), reader.begin() as conn:
+        with pytest.raises(Exception, match=r"readonly|read-only|query_only"), reader.begin() as conn:
             conn.execute(text("DELETE FROM articles"))
     finally:
         reader.dispose()
+        engine.dispose()
+
+
+def test_migration_0003_numbers_and_indexes_existing_articles(db_url):
+    """A database stored before 0003: its articles get numbers and are searchable after the upgrade."""
+    from wicnews.db.queries import search
+
+    engine = db.make_engine(db_url)
+    try:
+        db.upgrade(engine, "0002")
+        values = article(1, title="乌镇峰会 opens", text="世界互联网大会乌镇峰会今天开幕 " * 20 + " Alibaba conferences")
+        with Session(engine) as s, s.begin():
+            s.execute(Article.__table__.insert().values(**dict(values.items())))
+        db.upgrade(engine)
+        assert [a["title"] for a in search(engine, "峰会", Filters())] == ["乌镇峰会 opens"]
+        assert [a["title"] for a in search(engine, "conference alibaba", Filters())] == ["乌镇峰会 opens"]
+        with Session(engine) as s, s.begin():
+            store_article(s, article(2), {})
+        with Session(engine) as s:
+            assert list(s.execute(select(Article.seq).order_by(Article.id)).scalars()) == [1, 2]
+        assert [r["title"] for r in consumers.pending(engine, "new", Filters()).rows] == ["乌镇峰会 opens", "Story 2"]
+    finally:
         engine.dispose()

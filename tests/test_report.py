@@ -40,12 +40,13 @@ def seed(url: str) -> None:
             link = f"http://{site.lower()}.test/{i}"
             others = {url_key(f"{link}/copy{j}"): f"{link}/copy{j}" for j in range(copies)}
             with Session(engine) as s, s.begin():
-                store_article(s, dict(url=link, canonical_url=link, url_key=url_key(link), text_key=text_key(body),
-                                      title=f"Story {i} <script>alert(1)</script> 乌镇", authors=[],
-                                      published_at=DAY0 + timedelta(days=offset, hours=i), site_name=site,
-                                      language=lang, description=None, image=None, tags=[], text=body, relevant=True,
-                                      matched_terms=["Wuzhen"], source="t", first_seen_at=datetime.now(timezone.utc),
-                                      run_id=None), others)
+                store_article(s, {
+                    "url": link, "canonical_url": link, "url_key": url_key(link), "text_key": text_key(body),
+                    "title": f"Story {i} <script>alert(1)</script> 乌镇", "authors": [],
+                    "published_at": DAY0 + timedelta(days=offset, hours=i), "site_name": site, "language": lang,
+                    "description": None, "image": None, "tags": [], "text": body, "relevant": True,
+                    "matched_terms": ["Wuzhen"], "source": "t", "first_seen_at": datetime.now(timezone.utc),
+                    "run_id": None}, others)
     finally:
         engine.dispose()
 

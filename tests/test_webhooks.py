@@ -84,11 +84,13 @@ def seed(url: str, *titles: str) -> None:
         for title in titles:
             body = f"{title}: the World Internet Conference in Wuzhen, reported at length " * 4
             with Session(engine) as s, s.begin():
-                store_article(s, dict(url=f"http://n.test/{title}", canonical_url=f"http://n.test/{title}",
-                                      url_key=url_key(f"http://n.test/{title}"), text_key=text_key(body), title=title,
-                                      authors=[], published_at=None, site_name="N", language="zh", description=None,
-                                      image=None, tags=[], text=body, relevant=True, matched_terms=["乌镇"],
-                                      source="t", first_seen_at=datetime.now(timezone.utc), run_id=None), {})
+                link = f"http://n.test/{title}"
+                store_article(s, {
+                    "url": link, "canonical_url": link, "url_key": url_key(link), "text_key": text_key(body),
+                    "title": title, "authors": [], "published_at": None, "site_name": "N", "language": "zh",
+                    "description": None, "image": None, "tags": [], "text": body, "relevant": True,
+                    "matched_terms": ["乌镇"], "source": "t", "first_seen_at": datetime.now(timezone.utc),
+                    "run_id": None}, {})
     finally:
         engine.dispose()
 

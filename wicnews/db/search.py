@@ -26,7 +26,7 @@ SEARCH_TABLES = ("articles_fts", "articles_tri")  # SQLite FTS5 tables and their
 
 def is_search_object(name: str | None) -> bool:
     """True for the backend-specific search objects of migration 0003 (not in the models)."""
-    return bool(name) and (name.startswith(SEARCH_TABLES) or name.startswith("ix_articles_search_"))
+    return name is not None and name.startswith((*SEARCH_TABLES, "ix_articles_search_"))
 
 
 def terms(query: str) -> list[str]:
@@ -46,16 +46,20 @@ def like_pattern(term: str) -> str:
     return "%" + re.sub(r"([\\%_])", r"\\\1", term) + "%"
 
 
+def _fts5_rows(table: str, term: str) -> ColumnElement[bool]:
+    """``articles.id IN (rows of the FTS5 table matching the term as one phrase)``."""
+    match = text(f"SELECT rowid FROM {table} WHERE {table} MATCH :q").bindparams(q=fts5_phrase(term))
+    return Article.id.in_(match.columns(column("rowid", Integer)))
+
+
 def _sqlite_term(term: str) -> ColumnElement:
-    word = Article.id.in_(text("SELECT rowid FROM articles_fts WHERE articles_fts MATCH :q").bindparams(
-        q=fts5_phrase(term)).columns(column("rowid", Integer)))
+    substring: ColumnElement[bool]
     if len(term) >= 3:
-        substring = Article.id.in_(text("SELECT rowid FROM articles_tri WHERE articles_tri MATCH :q").bindparams(
-            q=fts5_phrase(term)).columns(column("rowid", Integer)))
+        substring = _fts5_rows("articles_tri", term)
     else:  # trigrams need 3 characters: a scan for shorter terms
         pattern = like_pattern(term)
         substring = or_(Article.title.like(pattern, escape="\\"), Article.text.like(pattern, escape="\\"))
-    return or_(word, substring)
+    return or_(_fts5_rows("articles_fts", term), substring)
 
 
 def _pg_doc() -> ColumnElement:
@@ -75,9 +79,9 @@ def apply(stmt: Select, dialect: str, query_terms: list[str]) -> Select:
         stmt = stmt.where(*[_pg_term(t) for t in query_terms])
         vector = func.to_tsvector(literal_column("'english'::regconfig"), _pg_doc())
         rank = func.ts_rank_cd(vector, func.plainto_tsquery(literal_column("'english'::regconfig"), " ".join(query_terms)))
-        title_hits = sum(case((func.strpos(func.lower(func.coalesce(Article.title, "")), t.lower()) > 0, 1), else_=0)
-                         for t in query_terms)
-        return stmt.order_by(title_hits.desc(), rank.desc())
+        title = func.lower(func.coalesce(Article.title, ""))
+        title_hits = [case((func.strpos(title, t.lower()) > 0, 1), else_=0) for t in query_terms]
+        return stmt.order_by(sum(title_hits[1:], title_hits[0]).desc(), rank.desc())
     stmt = stmt.where(*[_sqlite_term(t) for t in query_terms])
     phrase = " OR ".join(fts5_phrase(t) for t in query_terms)
     ranks = text("SELECT rowid AS rid, bm25(articles_fts, 5.0, 1.0) AS score FROM articles_fts "

@@ -23,8 +23,7 @@ def write_json(rows: list[dict], out: TextIO) -> None:
 
 def write_jsonl(rows: list[dict], out: TextIO) -> None:
     """One JSON object a line (JSON Lines), non-ASCII text as is."""
-    for row in rows:
-        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    out.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
 
 
 ARTICLE_FORMATS: dict[str, Writer] = {"table": table.articles, "json": write_json, "jsonl": write_jsonl,

@@ -141,7 +141,7 @@ def test_failed_writes_do_not_move_the_cursor(wicnews, crawled, tmp_path):
                               stdout=write_end, stderr=subprocess.PIPE, text=True, env=env, timeout=120)
     finally:
         os.close(write_end)
-    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode == 1 and "cursor did not move" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
     unwritable = wicnews("new", "--consumer", "desk", "--db", crawled, "--out", str(tmp_path / "missing" / "out.json"))
     assert unwritable.returncode == 2 and "cannot write" in unwritable.stderr and "Traceback" not in unwritable.stderr
     assert table_state(crawled)[2] == 0  # no cursor written

@@ -3,7 +3,7 @@ also moves that consumer's cursor, once the output is written."""
 
 from __future__ import annotations
 
-from wicnews.commands import add_db_option, add_filter_options, emit, filters_from, open_for_reading, positive
+from wicnews.commands import EXIT_FAILED, add_db_option, add_filter_options, emit, filters_from, open_for_reading, positive
 from wicnews.output import ARTICLE_FORMATS, RUN_FORMATS
 
 
@@ -59,7 +59,16 @@ def _run_consumer(args) -> int:
         batch = consumers.pending(engine, name, filters)
     finally:
         engine.dispose()
-    emit(batch.rows, ARTICLE_FORMATS[args.format], args.out)
+    try:
+        emit(batch.rows, ARTICLE_FORMATS[args.format], args.out)
+    except BrokenPipeError:
+        import os
+        import sys
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
+        print(f"wicnews: the output was closed before it was written: consumer {name}'s cursor did not move",
+              file=sys.stderr)
+        return EXIT_FAILED
     if args.peek or batch.next_seq is None:
         return 0
     writer = make_engine(database_url(args.db))  # the one write: a short transaction of its own

@@ -72,12 +72,3 @@ def advance(engine: Engine, name: str, seq: int) -> bool:
                                      .values(last_seq=seq, updated_at=now)).rowcount  # type: ignore[attr-defined]
         return moved == 1
 
-
-def cursors(engine: Engine) -> list[dict]:
-    """Every consumer with its cursor and how many relevant articles lie beyond it."""
-    with Session(engine) as session:
-        rows = session.execute(select(Consumer).order_by(Consumer.name)).scalars().all()
-        return [{"name": c.name, "last_seq": c.last_seq, "updated_at": c.updated_at.isoformat(),
-                 "pending": session.scalar(select(func.count()).where(Article.seq > c.last_seq,
-                                                                      Article.relevant.is_(True)))}
-                for c in rows]

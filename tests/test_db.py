@@ -13,6 +13,7 @@ from wicnews.db import articles as db_articles
 from wicnews.db import engine as db
 from wicnews.db import queries as db_queries
 from wicnews.db import runs as db_runs
+from wicnews.db.search import is_search_object
 from wicnews.errors import DatabaseError
 from wicnews.models import Article, ArticleBand, ArticleUrl, Base, Run
 from wicnews.pipelines.dedupe import bands, shingles, similarity, text_key
@@ -50,7 +51,9 @@ def test_migrations_match_the_models(engine):
     from alembic.migration import MigrationContext
 
     with engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata) == []
+        # the full-text search objects of migration 0003 are backend-specific DDL, not models
+        opts = {"compare_type": True, "include_name": lambda name, kind, _parent: not is_search_object(name)}
+        assert compare_metadata(MigrationContext.configure(conn, opts=opts), Base.metadata) == []
     assert db.current_revision(engine) == db.head_revision()
 
 

@@ -88,10 +88,12 @@ def test_read_commands_import_no_crawler_or_extractor(tmp_path):
     subprocess.run([sys.executable, "-c", "import sys; from wicnews.db.engine import open_database; "
                     "open_database(sys.argv[1]).dispose()", url], check=True, cwd=tmp_path)
     code = ("import sys; from wicnews.cli import main; "
-            "codes = [main(['new', '--db', sys.argv[1], '--format', 'json']), main(['runs', '--db', sys.argv[1]])]; "
+            "codes = [main(['new', '--db', sys.argv[1], '--format', 'json']), main(['runs', '--db', sys.argv[1]]), "
+            "main(['search', 'Wuzhen', '--db', sys.argv[1], '--format', 'atom']), "
+            "main(['new', '--consumer', 'x', '--db', sys.argv[1], '--format', 'csv'])]; "
             "print(codes, sorted({m.split('.')[0] for m in sys.modules} & {'scrapy', 'twisted', 'lxml', 'trafilatura'}))")
     result = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True, cwd=tmp_path)
-    assert result.stdout.strip().splitlines()[-1] == "[0, 0] []", result.stdout + result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[0, 0, 0, 0] []", result.stdout + result.stderr
 
 
 @pytest.mark.e2e  # a fresh interpreter

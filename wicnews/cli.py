@@ -3,20 +3,26 @@
 
     wicnews crawl [--recheck] [--sources FILE] [--feed URL]... [--sitemap URL]... [--page URL]... [--db URL] [--redis URL]
                   [-s NAME=VALUE]...
-    wicnews new [--since WHEN] [--all] [--limit N] [--format table|json] [--db URL]
+    wicnews new [--consumer NAME [--peek]] [FILTERS] [--format table|json|jsonl|csv|atom] [--out FILE] [--db URL]
+    wicnews search QUERY [FILTERS] [--format ...] [--out FILE] [--db URL]
+      FILTERS: --since WHEN --site SITE --lang LANG --source NAME --mentions --all --entity NAME --limit N
     wicnews show ID|URL [--format table|json] [--db URL]
+    wicnews explain ID|URL [--format text|json] [--db URL]
+    wicnews rescore [--topic FILE] [--db URL]
     wicnews runs [--limit N] [--format table|json] [--db URL]
     wicnews extract PATH_OR_URL [--url URL] [--format text|json]
     wicnews reextract [--since WHEN] [--db URL]
     wicnews demo [--db URL] [--keep]
     wicnews queue status|clear [--redis URL] [--force]
     wicnews db upgrade|current [--db URL]
-    wicnews schedule [--file FILE] [--once] [--every SPAN [source options]] [--db URL]
+    wicnews schedule [--file FILE] [--once] [--every SPAN [source options]] [--webhooks FILE] [--db URL]
     wicnews sources [--format table|json] [--db URL]
     wicnews sources check [--sources FILE] [--source NAME]... [--all]
     wicnews status [--stale-after SPAN] [--max-failures N] [--format table|json] [--db URL]
     wicnews prune --older-than SPAN [--articles] [--dry-run] [--db URL]
     wicnews backfill (--from DATE --to DATE | --summit YEAR) [--source NAME] [--sources FILE] [--progress] [--db URL]
+    wicnews notify [--webhooks FILE] [--db URL]
+    wicnews report --out FILE.html [--since WHEN] [--db URL]
 
 Exit codes: 0 done (a crawl counts as done even when some URLs failed); 1 every source of
 a crawl failed; 2 a usage or configuration mistake; 3 the database cannot be used.
@@ -37,11 +43,14 @@ from wicnews.commands import (
     demo,
     extract,
     new,
+    notify,
     prune,
     queue,
     reextract,
     relevance,
+    report,
     schedule,
+    search,
     show,
     sources,
     status,
@@ -49,8 +58,8 @@ from wicnews.commands import (
 from wicnews.errors import ConfigError, DatabaseError
 
 # In the order `wicnews --help` lists them.
-COMMANDS = (crawl, new, show, relevance, extract, reextract, demo, schedule, sources, status, prune, queue, database,
-            backfill)
+COMMANDS = (crawl, new, search, show, relevance, report, notify, extract, reextract, demo, schedule, sources, status,
+            prune, queue, database, backfill)
 
 
 class _Parser(argparse.ArgumentParser):

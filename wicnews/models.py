@@ -143,6 +143,9 @@ class Article(Base):
     source: Mapped[str] = mapped_column(Text, info=page("value"))
     first_seen_at: Mapped[datetime] = mapped_column(index=True)
     run_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("runs.id", ondelete="SET NULL"))
+    # The commit sequence: set by the database on insert (a trigger, migration 0003), in the
+    # order inserts commit, so a consumer's cursor never skips a slow crawl's article.
+    seq: Mapped[int | None] = mapped_column(BigId, unique=True, index=True, info={"internal": True})
 
 
 def _page_columns() -> dict[str, str]:
@@ -185,6 +188,37 @@ class ArticleBand(Base):
 
 # The kinds of placement (``article_urls.kind``).
 PLACEMENT_KINDS = ("original", "amp", "copy", "alias")
+
+
+class Consumer(Base):
+    """A reader of new coverage (``wicnews new --consumer NAME``, a webhook): the commit
+    sequence number of the last article it was given."""
+
+    __tablename__ = "consumers"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigId, default=0)
+    updated_at: Mapped[datetime]
+
+
+class WebhookDelivery(Base):
+    """One POST of new coverage to a webhook endpoint, with its outcome."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    webhook: Mapped[str] = mapped_column(String(200), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    first_seq: Mapped[int] = mapped_column(BigId)
+    last_seq: Mapped[int] = mapped_column(BigId)
+    articles: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # delivered, failed
+    attempts: Mapped[int] = mapped_column(Integer)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime]
 
 
 class ArticleUrl(Base):

@@ -138,8 +138,9 @@ class CrawlRunner:
     rows say ``interrupted``, and starts no more. A crawl that died of the signal before it
     could write its run row (during interpreter start-up) gets one written here."""
 
-    def __init__(self, extra: Sequence[str] = (), grace: float = GRACE_SECONDS):
-        self.extra, self.grace = tuple(extra), grace
+    def __init__(self, extra: Sequence[str] = (), grace: float = GRACE_SECONDS, notify: Sequence[str] | None = None):
+        # notify: the arguments of `wicnews notify`, run after each crawl (webhooks configured)
+        self.extra, self.grace, self.notify = tuple(extra), grace, notify
         self.stopping = threading.Event()
         self._procs: set[subprocess.Popen] = set()
         self._signalled: set[int] = set()  # a second SIGTERM would make Scrapy stop uncleanly
@@ -166,6 +167,8 @@ class CrawlRunner:
         if proc.returncode in _KILLED_EARLY:
             record_unstarted(schedule, self.extra)
         (logger.info if code == 0 else logger.error)("schedule %s: crawl exited %d", schedule.name, code)
+        if self.notify is not None and not self.stopping.is_set():
+            run_notify(self.notify)
         return code
 
     def _wait(self, schedule: Schedule, proc: subprocess.Popen) -> int:
@@ -349,3 +352,22 @@ def build_scheduler(schedules: list[Schedule], runner: Callable[[Schedule], obje
         first = {"next_run_time": utcnow()} if start_now else {}
         scheduler.add_job(runner, trigger, args=[schedule], id=schedule.name, name=schedule.name, **first)
     return scheduler
+
+
+NOTIFY_TIMEOUT_SECONDS = 900
+
+
+def run_notify(extra: Sequence[str] = (), timeout: float = NOTIFY_TIMEOUT_SECONDS) -> int:
+    """``wicnews notify`` in a subprocess after a crawl: a slow or failing webhook endpoint
+    never holds up a crawl (its retries happen here, after the crawl has ended). Never raises."""
+    command = [sys.executable, "-m", "wicnews.cli", "notify", *extra]
+    try:
+        code = subprocess.run(command, timeout=timeout).returncode
+    except subprocess.TimeoutExpired:
+        logger.error("notify still running after %d s: stopped", timeout)
+        return 124
+    except OSError as exc:
+        logger.error("cannot start notify: %s", exc)
+        return 127
+    (logger.info if code == 0 else logger.error)("notify exited %d", code)
+    return code

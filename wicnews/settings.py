@@ -82,6 +82,9 @@ WICNEWS_REDIS_URL = ""
 # A distributed worker exits once the shared queue has been empty, with no other worker busy,
 # for this many seconds (scrapy-redis's MAX_IDLE_TIME_BEFORE_CLOSE).
 WICNEWS_REDIS_IDLE_SECONDS = 10
+# Webhooks file (TOML, see wicnews.webhooks): endpoints that `wicnews notify` (and `wicnews
+# schedule`, after each crawl) sends new coverage to; empty means no webhooks.
+WICNEWS_WEBHOOKS = ""
 
 # --- politeness ------------------------------------------------------------------------
 USER_AGENT = "wicnews/0.1 (+https://github.com/wicnews/wicnews; news monitoring; contact: wicnews@example.org)"

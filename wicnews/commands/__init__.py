@@ -45,3 +45,64 @@ def open_for_reading(db_url: str | None):
     from wicnews.db.engine import open_database
 
     return open_database(database_url(db_url), must_exist=True, auto_upgrade=False, read_only=True)
+
+
+def add_filter_options(parser: argparse.ArgumentParser, since_help: str) -> None:
+    """The filters of ``new`` and ``search`` (see ``wicnews.db.queries.Filters``)."""
+    parser.add_argument("--since", metavar="WHEN", help=since_help)
+    parser.add_argument("--site", action="append", default=[], metavar="SITE",
+                        help="only this site: its name or its domain (repeatable: any of them)")
+    parser.add_argument("--lang", action="append", default=[], metavar="LANG",
+                        help="only this language, e.g. en or zh (repeatable)")
+    parser.add_argument("--source", action="append", default=[], metavar="NAME",
+                        help="only articles found by this source of the sources file (repeatable)")
+    parser.add_argument("--mentions", action="store_true", help="also articles that mention the topic in passing")
+    parser.add_argument("--all", action="store_true", help="every article, whatever its relevance")
+    parser.add_argument("--entity", metavar="NAME",
+                        help="only articles naming this organisation or person (e.g. Alibaba, 阿里巴巴)")
+    parser.add_argument("--limit", type=positive, metavar="N", help="at most N articles")
+    parser.add_argument("--out", metavar="FILE", help="write to FILE (replaced atomically) instead of stdout")
+
+
+def filters_from(args, default_since: str | None = None):
+    from wicnews.commands.new import canonical_entity
+    from wicnews.config import parse_since
+    from wicnews.db.queries import Filters
+
+    return Filters(since=parse_since(args.since or default_since) if (args.since or default_since) else None,
+                   sites=tuple(args.site), langs=tuple(args.lang), sources=tuple(args.source),
+                   include_all=args.all, limit=args.limit,
+                   levels=("coverage", "mention") if args.mentions else ("coverage",),
+                   entity=canonical_entity(args.entity) if args.entity else None)
+
+
+def emit(rows: list[dict], writer, out_path: str | None) -> None:
+    """Write ``rows`` with ``writer`` to stdout (flushed) or to ``out_path`` (a temporary file
+    beside it, renamed when complete). Returns only once the output is written: a write
+    that fails raises (``ConfigError`` for a file that cannot be written)."""
+    import io
+    import os
+    import sys
+    import tempfile
+
+    from wicnews.errors import ConfigError
+
+    buffer = io.StringIO()
+    writer(rows, buffer)
+    if out_path is None:
+        sys.stdout.write(buffer.getvalue())
+        sys.stdout.flush()
+        return
+    target = os.path.abspath(out_path)
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".wicnews-", dir=os.path.dirname(target))
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(buffer.getvalue())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        if tmp and os.path.exists(tmp):
+            os.unlink(tmp)
+        raise ConfigError(f"cannot write {out_path}: {exc.strerror or exc}") from None

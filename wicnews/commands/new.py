@@ -1,20 +1,19 @@
-"""``wicnews new`` and ``wicnews runs``: what the database holds, read-only."""
+"""``wicnews new`` and ``wicnews runs``: what the database holds, read-only; ``new --consumer``
+also moves that consumer's cursor, once the output is written."""
 
 from __future__ import annotations
 
-import sys
-
-from wicnews.commands import add_db_option, open_for_reading, positive
+from wicnews.commands import EXIT_FAILED, add_db_option, add_filter_options, emit, filters_from, open_for_reading, positive
 from wicnews.output import ARTICLE_FORMATS, RUN_FORMATS
 
 
 def register(sub) -> None:
-    p = sub.add_parser("new", help="list new coverage: articles about the topic first seen since WHEN")
-    p.add_argument("--since", default="7d", metavar="WHEN", help="ISO 8601 date/time, or a span such as 24h or 7d (default 7d)")
-    p.add_argument("--mentions", action="store_true", help="also list articles that mention the topic in passing")
-    p.add_argument("--all", action="store_true", help="list every stored article, whatever its relevance")
-    p.add_argument("--entity", metavar="NAME", help="only articles naming this organisation or person (e.g. Alibaba, 阿里巴巴)")
-    p.add_argument("--limit", type=positive, metavar="N", help="at most N articles")
+    p = sub.add_parser("new", help="list new coverage (articles about the topic): since WHEN, or what a consumer "
+                                   "has not been given yet")
+    p.add_argument("--consumer", metavar="NAME",
+                   help="only what NAME has not been given yet; NAME's cursor moves once the output is written")
+    p.add_argument("--peek", action="store_true", help="with --consumer: show, do not move the cursor")
+    add_filter_options(p, "ISO 8601 date/time, or a span such as 24h or 7d (default 7d; none with --consumer)")
     p.add_argument("--format", choices=sorted(ARTICLE_FORMATS), default="table")
     add_db_option(p)
     p.set_defaults(func=run_new)
@@ -27,28 +26,67 @@ def register(sub) -> None:
 
 
 def run_new(args) -> int:
-    from wicnews.config import parse_since
     from wicnews.db.queries import coverage
+    from wicnews.errors import ConfigError
 
-    since = parse_since(args.since)
-    levels = ("coverage", "mention") if args.mentions else ("coverage",)
-    entity = canonical_entity(args.entity) if args.entity else None
+    if args.peek and not args.consumer:
+        raise ConfigError("--peek needs --consumer NAME")
+    if args.consumer is not None:
+        return _run_consumer(args)
+    filters = filters_from(args, default_since="7d")
     engine = open_for_reading(args.db)
     try:
-        rows = coverage(engine, since, args.all, args.limit, levels=levels, entity=entity)
+        rows = coverage(engine, None, filters=filters, limit=filters.limit, include_all=filters.include_all)
     finally:
         engine.dispose()
-    ARTICLE_FORMATS[args.format](rows, sys.stdout)
+    emit(rows, ARTICLE_FORMATS[args.format], args.out)
+    return 0
+
+
+def _run_consumer(args) -> int:
+    import logging
+
+    from wicnews.config import database_url
+    from wicnews.db import consumers
+    from wicnews.db.engine import make_engine
+    from wicnews.errors import ConfigError
+
+    name = args.consumer.strip()
+    if not name or len(name) > consumers.MAX_NAME or not name.isprintable():
+        raise ConfigError(f"a consumer name is 1 to {consumers.MAX_NAME} printable characters, got {args.consumer!r}")
+    filters = filters_from(args)
+    engine = open_for_reading(args.db)
+    try:
+        batch = consumers.pending(engine, name, filters)
+    finally:
+        engine.dispose()
+    try:
+        emit(batch.rows, ARTICLE_FORMATS[args.format], args.out)
+    except BrokenPipeError:
+        import os
+        import sys
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
+        print(f"wicnews: the output was closed before it was written: consumer {name}'s cursor did not move",
+              file=sys.stderr)
+        return EXIT_FAILED
+    if args.peek or batch.next_seq is None:
+        return 0
+    writer = make_engine(database_url(args.db))  # the one write: a short transaction of its own
+    try:
+        consumers.advance(writer, name, batch.next_seq)
+    finally:
+        writer.dispose()
+    logging.getLogger(__name__).debug("consumer %s: cursor %d -> %d", name, batch.cursor, batch.next_seq)
     return 0
 
 
 def canonical_entity(name: str) -> str:
     """The gazetteer's name for ``name`` (an alias, any case, either script), else ``name``."""
+    from wicnews.config import environment_values
     from wicnews.topic import load_topic
 
     wanted = name.strip().casefold()
-    from wicnews.config import environment_values
-
     for entity in load_topic(environment_values().get("WICNEWS_TOPIC") or None).entities:
         if wanted in {entity.name.casefold(), *(a.casefold() for a in entity.aliases)}:
             return entity.name
@@ -63,5 +101,5 @@ def run_runs(args) -> int:
         rows = recent_runs(engine, args.limit)
     finally:
         engine.dispose()
-    RUN_FORMATS[args.format](rows, sys.stdout)
+    emit(rows, RUN_FORMATS[args.format], None)
     return 0

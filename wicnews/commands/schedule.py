@@ -19,6 +19,8 @@ def register(sub) -> None:
     p.add_argument("--summits", metavar="FILE",
                    help="surge windows (default: summits.toml beside the schedules, else the bundled one)")
     p.add_argument("--no-surge", action="store_true", help="ignore the surge windows")
+    p.add_argument("--webhooks", metavar="FILE",
+                   help="after each crawl, run `wicnews notify` with this webhooks file (default: $WICNEWS_WEBHOOKS)")
     add_source_options(p)
     p.set_defaults(func=run)
 
@@ -55,6 +57,7 @@ def run(args) -> int:
     import time
 
     from wicnews import scheduler
+    from wicnews.commands.notify import webhooks_file
     from wicnews.config import quiet_logging
 
     if args.every:
@@ -69,7 +72,13 @@ def run(args) -> int:
     if not items:
         raise ConfigError("no enabled schedules")
     extra = ["--db", args.db] if args.db else []
-    runner = scheduler.CrawlRunner(extra)
+    hooks = webhooks_file(args.webhooks)
+    notify = ["--webhooks", hooks, *extra] if hooks else None
+    if hooks:
+        from wicnews.webhooks import load_webhooks
+
+        load_webhooks(hooks)  # a mistake in the file stops the scheduler now, not after a crawl
+    runner = scheduler.CrawlRunner(extra, notify=notify)
     if args.once:
         codes = [runner(item) for item in items]
         return 0 if all(code == 0 for code in codes) else EXIT_FAILED

@@ -72,6 +72,17 @@ def _sqlite_connect(dbapi_conn, _record) -> None:
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
+    _sqlite_pragmas(cur)
+
+
+def _sqlite_connect_read_only(dbapi_conn, _record) -> None:
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA query_only=ON")
+    _sqlite_pragmas(cur)
+
+
+def _sqlite_pragmas(cur) -> None:
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
@@ -86,6 +97,20 @@ def _sqlite_begin(conn) -> None:
 
 def _json_dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+def _sqlite_begin_read(conn) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def _sqlite_read_only_creator(path: str):
+    """Connections opened with ``mode=ro``: SQLite itself refuses every write. A WAL database
+    is read while a crawl writes; its ``-wal`` and ``-shm`` files must be accessible."""
+    import sqlite3
+    from urllib.parse import quote
+
+    uri = f"file:{quote(path)}?mode=ro"
+    return lambda: sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
 
 
 def make_engine(url: str | None, read_only: bool = False) -> Engine:
@@ -107,6 +132,8 @@ def make_engine(url: str | None, read_only: bool = False) -> Engine:
                 raise DatabaseError(f"cannot create the database directory {Path(database).parent}: "
                                     f"{exc.strerror or exc}") from None
         kwargs["connect_args"] = {"timeout": 30}
+        if read_only and database and database != ":memory:" and not database.startswith("file:"):
+            kwargs["creator"] = _sqlite_read_only_creator(database)
     elif backend == "postgresql":
         kwargs["connect_args"] = {"connect_timeout": 10}
         if read_only:
@@ -117,8 +144,8 @@ def make_engine(url: str | None, read_only: bool = False) -> Engine:
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise DatabaseError(f"cannot use database {safe_url(url)}: {exc}") from exc
     if backend == "sqlite":
-        event.listen(engine, "connect", _sqlite_connect)
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "connect", _sqlite_connect_read_only if read_only else _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin_read if read_only else _sqlite_begin)
     return engine
 
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from wicnews.db.placements import placements_of
 from wicnews.models import PUBLIC_FIELDS, Article, ArticleEntity, ArticleUrl, Run
+
+# Relevance levels, from the strongest: see wicnews.relevance.
+LEVELS = ("coverage", "mention", "none")
 
 
 def _plain(value: Any) -> Any:
@@ -30,27 +34,64 @@ def run_dict(run: Run) -> dict:
     return {column.key: _plain(getattr(run, column.key)) for column in Run.__table__.columns}
 
 
-# Relevance levels, from the strongest: see wicnews.relevance.
-LEVELS = ("coverage", "mention", "none")
+@dataclass(frozen=True)
+class Filters:
+    """What ``new``, ``search`` and webhooks select: each given filter must hold (several
+    values of one filter: any of them). ``levels``: the relevance levels listed (coverage
+    only by default; every level with ``include_all``); ``entity``: only the articles naming
+    that organisation or person (its gazetteer name). ``sites`` match the site name (any
+    case) or the host of the canonical URL (a domain also matches its subdomains); ``langs``
+    match the language or its subtags (``zh`` matches ``zh-CN``)."""
+
+    since: datetime | None = None
+    sites: tuple[str, ...] = ()
+    langs: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    include_all: bool = False
+    limit: int | None = None
+    levels: tuple[str, ...] = ("coverage",)
+    entity: str | None = None
 
 
-def new_articles(session: Session, since: datetime | None, include_all: bool = False, limit: int | None = None, *,
-                 levels: Collection[str] = ("coverage",), entity: str | None = None) -> list[Article]:
-    """Articles first seen since ``since`` at one of ``levels`` (every level with
-    ``include_all``), naming ``entity`` when given; newest publication first (first-seen
-    time where the date is unknown)."""
-    stmt = select(Article)
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def filtered(stmt: Select, filters: Filters) -> Select:
+    """``stmt`` (over ``Article``) with the filters' conditions (not the limit)."""
+    if filters.since is not None:
+        stmt = stmt.where(Article.first_seen_at >= filters.since)
+    if not filters.include_all and set(filters.levels) != set(LEVELS):
+        stmt = stmt.where(Article.relevance_level.in_(list(filters.levels)))
+    if filters.entity:
+        named = select(ArticleEntity.article_id).where(func.lower(ArticleEntity.name) == filters.entity.lower())
+        stmt = stmt.where(Article.id.in_(named))
+    if filters.sites:
+        stmt = stmt.where(or_(*[cond for site in filters.sites for cond in (
+            func.lower(Article.site_name) == site.lower(),
+            *[Article.canonical_url.like(f"{scheme}://{sub}{_escape_like(site.lower())}{end}", escape="\\")
+              for scheme in ("http", "https") for sub in ("", "%.") for end in ("/%", ":%")])]))
+    if filters.langs:
+        stmt = stmt.where(or_(*[cond for lang in filters.langs for cond in (
+            func.lower(Article.language) == lang.lower(),
+            func.lower(Article.language).like(_escape_like(lang.lower()) + "-%", escape="\\"))]))
+    if filters.sources:
+        stmt = stmt.where(Article.source.in_(filters.sources))
+    return stmt
+
+
+def new_articles(session: Session, since: datetime | None = None, include_all: bool = False, limit: int | None = None,
+                 filters: Filters | None = None) -> list[Article]:
+    """Articles first seen since ``since`` that pass ``filters`` (coverage only, unless
+    ``include_all``), newest publication first (first-seen time where the date is unknown)."""
+    filters = filters or Filters(since=since, include_all=include_all, limit=limit)
+    stmt = filtered(select(Article), filters)
     if since is not None:
         stmt = stmt.where(Article.first_seen_at >= since)
-    if not include_all and set(levels) != set(LEVELS):
-        stmt = stmt.where(Article.relevance_level.in_(list(levels)))
-    if entity:
-        named = select(ArticleEntity.article_id).where(func.lower(ArticleEntity.name) == entity.lower())
-        stmt = stmt.where(Article.id.in_(named))
     newest = func.coalesce(Article.published_at, Article.first_seen_at)
     stmt = stmt.order_by(newest.desc(), Article.id.desc())
-    if limit:
-        stmt = stmt.limit(limit)
+    if limit or filters.limit:
+        stmt = stmt.limit(limit or filters.limit)
     return list(session.scalars(stmt))
 
 
@@ -69,14 +110,35 @@ def other_urls(session: Session, article_ids: list[int]) -> dict[int, list[str]]
     return result
 
 
-def coverage(engine: Engine, since: datetime | None, include_all: bool = False, limit: int | None = None, *,
-             levels: Collection[str] = ("coverage",), entity: str | None = None) -> list[dict]:
+def as_dicts(session: Session, articles: list[Article]) -> list[dict]:
+    ids = [a.id for a in articles]
+    copies, placed = other_urls(session, ids), placements_of(session, ids)
+    return [article_dict(a, copies[a.id], placed[a.id]) for a in articles]
+
+
+def coverage(engine: Engine, since: datetime | None = None, include_all: bool = False, limit: int | None = None,
+             filters: Filters | None = None) -> list[dict]:
     """``wicnews new``: the articles first seen since ``since``, as ``article_dict``s."""
     with Session(engine) as session:
-        articles = new_articles(session, since, include_all, limit, levels=levels, entity=entity)
-        ids = [a.id for a in articles]
-        copies, placed = other_urls(session, ids), placements_of(session, ids)
-        return [article_dict(a, copies[a.id], placed[a.id]) for a in articles]
+        return as_dicts(session, new_articles(session, since, include_all, limit, filters))
+
+
+def search(engine: Engine, query: str, filters: Filters) -> list[dict]:
+    """``wicnews search``: the articles every term of ``query`` matches, best first, as
+    ``article_dict``s with a ``snippet``. No term (an empty query): no articles."""
+    from wicnews.db import search as fts
+
+    query_terms = fts.terms(query)
+    if not query_terms:
+        return []
+    stmt = fts.apply(filtered(select(Article), filters), engine.dialect.name, query_terms)
+    stmt = stmt.order_by(func.coalesce(Article.published_at, Article.first_seen_at).desc(), Article.id.desc())
+    if filters.limit:
+        stmt = stmt.limit(filters.limit)
+    with Session(engine) as session:
+        articles = list(session.scalars(stmt))
+        return [{**row, "snippet": fts.snippet(a.title, a.text, query_terms)}
+                for a, row in zip(articles, as_dicts(session, articles), strict=True)]
 
 
 def find_article(session: Session, ident: str) -> Article | None:

@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from typing import TextIO
 
-from wicnews.output import table
+from wicnews.output import atom, csvfmt, table
 
 Writer = Callable[[list[dict], TextIO], None]
 
@@ -21,6 +21,12 @@ def write_json(rows: list[dict], out: TextIO) -> None:
     out.write("\n")
 
 
-ARTICLE_FORMATS: dict[str, Writer] = {"table": table.articles, "json": write_json}
+def write_jsonl(rows: list[dict], out: TextIO) -> None:
+    """One JSON object a line (JSON Lines), non-ASCII text as is."""
+    out.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+
+
+ARTICLE_FORMATS: dict[str, Writer] = {"table": table.articles, "json": write_json, "jsonl": write_jsonl,
+                                      "csv": csvfmt.articles, "atom": atom.articles}
 RUN_FORMATS: dict[str, Writer] = {"table": table.runs, "json": write_json}
 SOURCE_FORMATS: dict[str, Writer] = {"table": table.sources, "json": write_json}

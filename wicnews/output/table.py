@@ -53,6 +53,8 @@ def articles(rows: list[dict], out: TextIO) -> None:
         if (n := outlets(row.get("placements") or [])) > 1:
             copies += f"  [{n} outlets]"
         print(f"       {printable(row['canonical_url'])}{copies}", file=out)
+        if row.get("snippet"):
+            print(f"       {printable(row['snippet'])}", file=out)
         why = printable(relevance_summary(row.get("relevance")) or ", ".join(row["matched_terms"]))
         if why:
             print(f"       {level} · {why}", file=out)

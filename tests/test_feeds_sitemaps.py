@@ -229,3 +229,14 @@ def test_unusable_links_are_counted_not_fatal():
                "<url><loc>ftp://n.example.com/c</loc></url></urlset>").encode()
     parsed = parse_sitemap(sitemap, "https://n.example.com/s.xml")
     assert [e.url for e in parsed.entries] == ["https://n.example.com/a"] and parsed.bad_locs == 2
+
+
+def test_a_huge_feed_is_read_to_its_first_entries_quickly():
+    """100,000 entries (13 MB): only the first MAX_FEED_ENTRIES are handed to feedparser."""
+    from wicnews.feeds import MAX_FEED_ENTRIES
+
+    items = "".join(f"<item><title>t{i}</title><link>https://n.example.com/{i}</link></item>" for i in range(100_000))
+    feed = parse_feed(f'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>{items}</channel></rss>'.encode(),
+                      "https://n.example.com/feed.rss")
+    assert len(feed.entries) == MAX_FEED_ENTRIES and feed.dropped == 100_000 - MAX_FEED_ENTRIES
+    assert feed.entries[0].url == "https://n.example.com/0" and not feed.flaw

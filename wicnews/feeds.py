@@ -20,6 +20,9 @@ from wicnews.urls import resolve_http_url
 
 # A feed larger than this is not a news feed (feedparser holds it all in memory).
 MAX_FEED_BYTES = 20 * 1024 * 1024
+# Entries read from one feed (newest first in any real feed): a feed of 100,000 entries would
+# hold the crawl for a minute in feedparser; the rest are dropped (``Feed.dropped``).
+MAX_FEED_ENTRIES = 2000
 
 
 @dataclass
@@ -94,6 +97,7 @@ class Feed:
     entries: list[Entry]
     flaw: str | None = None
     bad_links: int = 0  # entries whose link is missing, malformed or not http(s)
+    dropped: int = 0  # entries past MAX_FEED_ENTRIES, not read
 
 
 def _xml_flaw(parsed) -> str | None:
@@ -104,6 +108,24 @@ def _xml_flaw(parsed) -> str | None:
     return None
 
 
+def _trim(body: bytes, limit: int = MAX_FEED_ENTRIES) -> tuple[bytes, int]:
+    """The feed with at most ``limit`` entries (lxml: fast, no entities, no network), and how
+    many were dropped; a feed lxml cannot read whole is left to feedparser as it is."""
+    if body.count(b"<item") + body.count(b"<entry") <= limit:
+        return body, 0
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True)
+    try:
+        root = etree.fromstring(body, parser)
+    except etree.XMLSyntaxError:
+        return body, 0
+    entries = [el for el in root.iter() if isinstance(el.tag, str) and etree.QName(el).localname in ("item", "entry")]
+    for el in entries[limit:]:
+        el.getparent().remove(el)
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8"), max(0, len(entries) - limit)
+
+
 def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Feed:
     """Entries of a feed with absolute http(s) links. Raises ``PageError(ErrorKind.FEED_MALFORMED)``
     when the bytes hold no usable feed; a broken feed whose entries can be recovered yields
@@ -112,6 +134,7 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Feed:
         raise PageError(ErrorKind.FEED_MALFORMED, "empty feed")
     if len(body) > MAX_FEED_BYTES:
         raise PageError(ErrorKind.FEED_MALFORMED, f"feed of {len(body)} bytes is too large")
+    body, dropped = _trim(body)
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
@@ -144,4 +167,4 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Feed:
                              updated_at=_entry_time(item, "updated")[0], authors=authors,
                              summary=_plain(item.get("summary")), language=language,
                              outlet=(item.get("source") or {}).get("title") or None))
-    return Feed(entries, _xml_flaw(parsed), bad_links)
+    return Feed(entries, _xml_flaw(parsed), bad_links, dropped)

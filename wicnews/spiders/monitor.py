@@ -148,6 +148,10 @@ class MonitorSpider(DiscoveryMixin, scrapy.Spider):
         if feed.flaw:
             self._count_error(ErrorKind.FEED_MALFORMED, f"broken feed, {len(feed.entries)} entries recovered: {feed.flaw}",
                               response.url)
+        if feed.dropped:
+            self.crawler.stats.inc_value("wicnews/feed_entries_dropped", feed.dropped)
+            logger.warning("feed has more than %d entries: the %d after them were not read <%s>",
+                           len(feed.entries) + feed.bad_links, feed.dropped, response.url)
         if feed.bad_links:
             self._count_error(ErrorKind.BAD_URL, f"{feed.bad_links} entries without a usable http(s) link", response.url,
                               feed.bad_links)

@@ -33,7 +33,7 @@ split_names = people.split_names
 
 # Bumped on purpose whenever a change to extraction changes what it yields for the same
 # bytes; stored per article, so `wicnews reextract` knows what an improvement can redo.
-EXTRACTOR_VERSION = 3
+EXTRACTOR_VERSION = 4
 
 # Content types that can hold an article page; anything else is rejected before parsing.
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")

@@ -3,7 +3,8 @@ people, language by script, raw pages and re-extraction. Small pages written for
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -228,3 +229,59 @@ def test_the_host_name_is_not_an_author_and_author_markup_is_read():
     body = '<p class="byline"><span itemprop="author"><span itemprop="name">David Straub</span></span></p>'
     page = extract_article(_page_with(head, body), "https://www.mdr.de/a")
     assert page.authors == ["David Straub"]
+
+
+# --- titles and dates: classes fixed on the remaining fundus misses ----------------------------
+
+def test_a_headline_opening_with_von_or_by_is_not_a_byline():
+    keys = site_keys("https://example.org/a", {"Example"})
+    headline = "Von München bis Aachen: Im Netz der Agenten"
+    assert best_title([("og", headline), ("h1", headline)], keys) == headline
+    assert clean_title("Summit opens | By Jane Doe and John Roe", keys) == "Summit opens"  # a byline still goes
+
+
+def test_jsonld_wrapped_in_cdata_is_read():
+    head = ('<script type="application/ld+json">\n//<![CDATA[\n{"@type": "NewsArticle", "headline": "Talks",\n'
+            '"datePublished": "2024-08-22T12:00:00+02:00"}\n//]]>\n</script>')
+    page = extract_article(_page_with(head, "<time datetime='2024-08-22'>22.08.2024</time>"), "https://example.de/a")
+    assert page.published_at == datetime(2024, 8, 22, 10, 0, tzinfo=UTC)
+    assert page.published_source == "jsonld" and page.published_offset == 120
+
+
+def test_meta_names_spelled_with_colons_instead_of_underscores_are_read():
+    head = '<meta property="article:published:time" content="2024-10-23T15:48:15+00:00">'
+    body = "<div>Frankfurt, October 23, 2024, 3:48 Uhr</div>"  # a 12-hour clock without am/pm in the text
+    page = extract_article(_page_with(head, body), "https://www.example.de/a")
+    assert page.published_at == datetime(2024, 10, 23, 15, 48, 15, tzinfo=UTC)
+    assert page.published_source == "meta"
+
+
+def test_a_date_segment_of_the_title_outranks_teaser_dates_in_the_text():
+    html = ("<html><head><title>Gegenoffensive: Ziele | Europa | DW | 28.04.2023</title></head><body>"
+            "<h1>Gegenoffensive: Ziele</h1><a href='/b'><h2>Older story <span>24.04.2023</span></h2></a>"
+            + "<p>" + "The offensive has been long expected by observers on both sides of the front. " * 5 + "</p>"
+            "<ul><li>Datum 28.04.2023</li></ul></body></html>")
+    page = extract_article(html.encode(), "https://www.example.com/de/a-1")
+    assert page.published_at is not None
+    assert page.published_at.astimezone(ZoneInfo("Europe/Berlin")).date() == date(2023, 4, 28)
+    assert page.published_source == "title"
+
+
+def test_a_headline_in_h3_and_a_two_digit_year_with_its_time_date_the_page():
+    html = ("<html><head><meta property='og:title' content='Hotel opens as a theatre'>"
+            "<meta name='date' content='2024-04-25'></head><body><div>Bis 25. April, ab 22 Uhr</div>"
+            "<h3><span>Premiere</span> - <span>Hotel opens as a theatre</span></h3>"
+            "<div class='technicalline'>Do 25.04.24 | 14:07 Uhr | Von Eva Muster</div>"
+            + "<p>" + "The old hotel opened its doors once more for a theatre production in the town. " * 5
+            + "</p></body></html>")
+    page = extract_article(html.encode(), "https://www.example.de/kultur/a.html")
+    assert page.published_at == datetime(2024, 4, 25, 12, 7, tzinfo=UTC)  # 14:07 Berlin summer time
+    assert page.published_source == "text" and page.published_offset == 120
+
+
+def test_a_utc_time_takes_the_publishers_offset_from_a_candidate_stating_the_same_instant():
+    head = ('<meta property="article:published_time" content="2024-04-25T08:21:02+00:00">')
+    body = '<time datetime="2024-04-25T04:21:02-04:00" itemprop="datePublished">April 25, 2024 4:21AM ET</time>'
+    page = extract_article(_page_with(head, body), "https://www.example.com/music/a")
+    assert page.published_at == datetime(2024, 4, 25, 8, 21, 2, tzinfo=UTC)
+    assert page.published_offset == -240

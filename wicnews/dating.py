@@ -5,6 +5,8 @@ Candidates (``source`` names, in trust order):
 - ``jsonld``: ``datePublished`` / ``dateModified`` of the page's JSON-LD;
 - ``meta``: ``article:published_time`` and the other publication meta tags, ``article:modified_time``;
 - ``time``: ``<time datetime>`` marked as the publication time, or inside ``<article>``;
+- ``title``: a date standing as a segment of the ``<title>`` or ``og:title``
+  ("Headline | DW | 28.04.2023");
 - ``htmldate``: htmldate's verdict with its extensive search (original date);
 - ``text``: a date-time written in the page near the headline ("2005年03月21日 11:21",
   "2022.01.20 16:31", "2022-01-20 16:31:05", "26.04.2024, 14:07 Uhr", "Nov 10, 2022 10:05am");
@@ -16,7 +18,7 @@ The feed's or sitemap's time (``feed``) joins later, in ``articles.item_from_pag
 Rules:
 
 1. A candidate outside [1995-01-01, now + 1 day] is discarded.
-2. The winner is the first declared candidate (JSON-LD, meta, ``<time>``) that states its
+2. The winner is the first declared candidate (JSON-LD, meta, ``<time>``, title) that states its
    zone; else the first declared one with a clock time (read in the page's zone: the
    source's, else ``guess_timezone``); else the first candidate in trust order.
 3. A bare date is refined by a candidate with a clock time on the same calendar day (the
@@ -26,7 +28,10 @@ Rules:
    wall-clock time in another offset (the page wrote local time; the instant is known).
 5. ``modified_at`` is the first modification candidate not earlier than the publication.
 6. The offset the winner stated, or of the zone it was read in, is kept in minutes
-   (``published_offset``), so a day can be grouped as the publisher wrote it.
+   (``published_offset``), so a day can be grouped as the publisher wrote it. A winner
+   written in UTC takes the offset of another candidate stating the same instant in local
+   time ("08:21Z" in JSON-LD, "04:21-04:00" in ``<time>``): UTC is how software serialises,
+   the local offset is where the publisher is.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from wicnews.dates import ParsedTime, parse_time
 
 EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
-DECLARED = ("jsonld", "meta", "time")
+DECLARED = ("jsonld", "meta", "time", "title")
 
 _PUBLISHED_META = (
     "article:published_time", "og:article:published_time", "og:published_time", "datepublished",
@@ -53,19 +58,26 @@ _MONTHS = {m: i + 1 for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
 _MON = r"(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _CLOCK = r"(?P<h>\d{1,2})[:：](?P<mi>\d{2})(?:[:：](?P<s>\d{1,2}))?(?:\s*(?P<ampm>[ap]\.?m\.?))?"
+_BETWEEN = r"\s*[,|·•]?\s*"  # what stands between a written date and its clock time
 _TEXT_TIMES = [
     re.compile(rf"(?P<y>(?:19|20)\d\d)\s*年\s*(?P<m>\d{{1,2}})\s*月\s*(?P<d>\d{{1,2}})\s*日\s*(?:[^\d\n]{{0,4}}?{_CLOCK})?",
                re.IGNORECASE),
-    re.compile(rf"(?<![\d.])(?P<y>(?:19|20)\d\d)[-./](?P<m>\d{{1,2}})[-./](?P<d>\d{{1,2}})(?![\d])(?:(?:\s+|T|,\s*)"
+    re.compile(rf"(?<![\d.])(?P<y>(?:19|20)\d\d)[-./](?P<m>\d{{1,2}})[-./](?P<d>\d{{1,2}})(?![\d])(?:(?:\s+|T|{_BETWEEN})"
                rf"{_CLOCK})?", re.IGNORECASE),
-    re.compile(rf"(?<![\d.])(?P<d>\d{{1,2}})\.\s?(?P<m>\d{{1,2}})\.\s?(?P<y>(?:19|20)\d\d)(?:,?\s*(?:um\s*|à\s*|kl\.?\s*|-\s*)?"
+    re.compile(rf"(?<![\d.])(?P<d>\d{{1,2}})\.\s?(?P<m>\d{{1,2}})\.\s?(?P<y>(?:19|20)\d\d)(?:{_BETWEEN}(?:um\s*|à\s*|kl\.?\s*|-\s*)?"
                rf"{_CLOCK})?", re.IGNORECASE),
-    re.compile(rf"\b{_MON}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>(?:19|20)\d\d)(?:,?\s*(?:at\s*|-\s*|/\s*)?{_CLOCK})?",
+    # a two-digit year only with a clock time after it: "Do 25.04.24 | 14:07 Uhr"
+    re.compile(rf"(?<![\d.])(?P<d>\d{{1,2}})\.(?P<m>\d{{1,2}})\.(?P<yy>\d\d)(?![\d.]){_BETWEEN}(?:um\s*)?{_CLOCK}",
                re.IGNORECASE),
-    re.compile(rf"\b(?P<d>\d{{1,2}})\.?\s+{_MON}\s+(?P<y>(?:19|20)\d\d)(?:,?\s*(?:at\s*|-\s*|/\s*)?{_CLOCK})?", re.IGNORECASE),
+    re.compile(rf"\b{_MON}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>(?:19|20)\d\d)(?:{_BETWEEN}(?:at\s*|-\s*|/\s*)?{_CLOCK})?",
+               re.IGNORECASE),
+    re.compile(rf"\b(?P<d>\d{{1,2}})\.?\s+{_MON}\s+(?P<y>(?:19|20)\d\d)(?:{_BETWEEN}(?:at\s*|-\s*|/\s*)?{_CLOCK})?",
+               re.IGNORECASE),
 ]
 _UPDATED = re.compile(r"(?:updated?|aktualisiert|actualizado|mis à jour|aggiornato|更新|修改|最后更新|zuletzt)\W{0,3}"
                       r"(?:\w+\W{1,3}){0,2}$", re.IGNORECASE)
+_TITLE_SEPARATOR = re.compile(r"\s+[|\-–—·]\s+|\s*[｜|]\s*")
+_DATE_ONLY = re.compile(r"[\d\s./,\-年月日]*\d[\d\s./,\-年月日]*")
 _URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?:/|[^\d])")
 
 
@@ -92,7 +104,7 @@ def _written(match: re.Match) -> ParsedTime | None:
     g = match.groupdict()
     try:
         month = _MONTHS[g["mon"].lower()[:3]] if g.get("mon") else int(g["m"])
-        day = datetime(int(g["y"]), month, int(g["d"]))
+        day = datetime(int(g["y"]) if g.get("y") else 2000 + int(g["yy"]), month, int(g["d"]))
     except (ValueError, KeyError):
         return None
     if g.get("h") is None:
@@ -139,11 +151,16 @@ def url_date(url: str) -> ParsedTime | None:
         return None
 
 
+def _meta_key(name: str) -> str:
+    """A meta name as compared: lower case without punctuation, so the spellings pages use
+    ("article:published_time", "article:published:time", "publish-date") meet."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
 def _metas(tree) -> dict[str, str]:
     metas: dict[str, str] = {}
     for meta in tree.xpath("//meta[@content]"):
-        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or meta.get("http-equiv") or "")
-        key = key.strip().lower()
+        key = _meta_key(meta.get("property") or meta.get("name") or meta.get("itemprop") or meta.get("http-equiv") or "")
         if key and key not in metas and (meta.get("content") or "").strip():
             metas[key] = meta.get("content")
     return metas
@@ -157,8 +174,9 @@ def declared_candidates(tree, jsonld: list[dict]) -> list[Candidate]:
             if isinstance(obj.get(key), str):
                 out.append(("jsonld", obj[key], modified))
     metas = _metas(tree)
-    out += [("meta", metas[key], False) for key in _PUBLISHED_META if key in metas]
-    out += [("meta", metas[key], True) for key in _MODIFIED_META if key in metas]
+    published = dict.fromkeys(_meta_key(key) for key in _PUBLISHED_META)
+    out += [("meta", metas[key], False) for key in published if key in metas]
+    out += [("meta", metas[key], True) for key in dict.fromkeys(map(_meta_key, _MODIFIED_META)) if key in metas]
     out += [("time", v, False) for v in tree.xpath("//time[@datetime and (@pubdate or @itemprop='datePublished')]/@datetime")]
     out += [("time", v, True) for v in tree.xpath("//time[@datetime and @itemprop='dateModified']/@datetime")]
     out += [("time", v, False) for v in tree.xpath("(//article//time/@datetime)[1]")]
@@ -166,18 +184,53 @@ def declared_candidates(tree, jsonld: list[dict]) -> list[Candidate]:
     return [Candidate(source, p, modified) for source, p, modified in parsed if p is not None]
 
 
+def title_date(tree) -> ParsedTime | None:
+    """A date standing alone as a segment of the page's ``<title>`` or ``og:title`` after
+    the headline ("Ukrainische Gegenoffensive | DW | 28.04.2023"): the publisher's own label."""
+    values = tree.xpath("//title/text()")[:1] + tree.xpath('//meta[@property="og:title"]/@content')[:1]
+    for value in values:
+        for segment in _TITLE_SEPARATOR.split(value.strip())[1:]:
+            if _DATE_ONLY.fullmatch(re.sub(_MON, "", segment, flags=re.IGNORECASE)):
+                found = text_times(segment, limit=1)
+                if found:
+                    return found[0][0]
+    return None
+
+
+def _headline_element(tree):
+    """Where the headline stands: the first ``<h1>``; without one, the first ``<h2>``/``<h3>``
+    holding the ``og:title`` or ``<title>`` headline; else None (the start of the body)."""
+    h1 = tree.xpath("//body//h1")
+    if h1:
+        return h1[0]
+    keys = {_squash(v) for v in tree.xpath('//meta[@property="og:title"]/@content | //title/text()')}
+    keys |= {_squash(_TITLE_SEPARATOR.split(v.strip())[0]) for v in tree.xpath("//title/text()")}
+    keys = {k for k in keys if len(k) >= 12}
+    for heading in tree.xpath("//body//h2 | //body//h3"):
+        key = _squash(heading.text_content())
+        if len(key) >= 12 and any(k in key or key in k for k in keys):
+            return heading
+    return None
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.casefold())
+
+
 def page_text_near_headline(tree, limit: int = 4000) -> str:
-    """The page's visible text from its first ``<h1>`` on (else from the start of the body)."""
+    """The page's visible text from its headline on (``_headline_element``; else from the
+    start of the body)."""
     body = tree.find("body")
     if body is None:
         return ""
     chunks: list[str] = []
-    started = not tree.xpath("//body//h1")
+    start = _headline_element(tree)
+    started = start is None
     size = 0
     for element in body.iter():
         if element.tag in ("script", "style", "noscript", "template") or not isinstance(element.tag, str):
             continue
-        if element.tag == "h1":
+        if element is start:
             started = True
         if started:
             for piece in (element.text, element.tail):
@@ -223,6 +276,9 @@ def reconcile(candidates: list[Candidate], tz: tzinfo, now: datetime | None = No
         offset = winner.time.value.utcoffset()
     else:
         offset = winner.time.value.replace(tzinfo=tz).utcoffset()
+    if winner.time.precision == "zone" and not offset:
+        offset = next((c.time.value.utcoffset() for c in published if c.time.precision == "zone"
+                       and c.time.value.utcoffset() and c.time.instant() == instant), offset)
     minutes = int(offset.total_seconds() // 60) if offset is not None else None
     return Dating(instant, minutes, winner.time.precision, winner.source, _modified(usable, instant, tz))
 
@@ -239,6 +295,9 @@ def _modified(usable: list[Candidate], published: datetime | None, tz: tzinfo) -
 def page_candidates(tree, jsonld: list[dict], url: str) -> list[Candidate]:
     """Every candidate a parsed page offers but htmldate's (read it before the tree is pruned)."""
     candidates = declared_candidates(tree, jsonld)
+    labelled = title_date(tree)
+    if labelled is not None:
+        candidates.append(Candidate("title", labelled))
     for p, updated in text_times(page_text_near_headline(tree)):
         candidates.append(Candidate("text", p, updated))
     from_url = url_date(url)

@@ -34,7 +34,7 @@ split_names = people.split_names
 
 # Bumped on purpose whenever a change to extraction changes what it yields for the same
 # bytes; stored per article, so `wicnews reextract` knows what an improvement can redo.
-EXTRACTOR_VERSION = 3
+EXTRACTOR_VERSION = 4
 
 # Content types that can hold an article page; anything else is rejected before parsing.
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
@@ -45,6 +45,8 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 _HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
+# a script body wrapped for old browsers: "//<![CDATA[ ... //]]>", "<!-- ... -->"
+_JSON_WRAPPER = re.compile(r"^\s*(?://\s*)?(?:<!\[CDATA\[|<!--)|(?://\s*)?(?:\]\]>|-->)\s*$")
 _LETTER = re.compile(r"[^\W\d_]")
 _EDITOR_LINE = re.compile(r"^[(（\[【]?\s*(?:责任编辑|责编|编辑|校对|审核|来源)\s*[:：].{0,40}[)）\]】]?$")
 
@@ -69,7 +71,7 @@ class Extracted:
     canonical_claim: str | None = None  # a canonical URL on another site, not trusted (see extract_article)
     published_precision: str | None = None  # "zone" (an instant), "local" (no zone given) or "date" (day only)
     published_offset: int | None = None  # minutes east of UTC the publisher wrote the time in (or assumed)
-    published_source: str | None = None  # the winning candidate: jsonld, meta, time, htmldate, text, url
+    published_source: str | None = None  # the winning candidate: jsonld, meta, time, title, htmldate, text, url
     modified_at: datetime | None = None
     editors: list[str] = field(default_factory=list)  # 编辑/责编: credited, not authors
     origin: str | None = None  # the outlet a story is credited to (来源：新华社)
@@ -91,8 +93,8 @@ def _jsonld_objects(tree) -> list[dict]:
             walk(obj.get("@graph"))
 
     for node in tree.xpath('//script[@type="application/ld+json"]/text()'):
-        try:
-            walk(json.loads(node))
+        try:  # strict=False: raw line breaks inside strings, as many CMSs write them
+            walk(json.loads(_JSON_WRAPPER.sub("", node), strict=False))
         except ValueError:
             continue
     return found

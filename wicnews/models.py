@@ -119,7 +119,7 @@ class Article(Base):
     published_at: Mapped[datetime | None] = mapped_column(info=page("value"))
     # minutes east of UTC the publisher wrote the time in (or the zone assumed): the local day
     published_offset: Mapped[int | None] = mapped_column(Integer, info=page("value"))
-    # which candidate gave the time: jsonld, meta, time, htmldate, text, url or feed
+    # which candidate gave the time: jsonld, meta, time, title, htmldate, text, url or feed
     published_source: Mapped[str | None] = mapped_column(String(16), info=page("value"))
     modified_at: Mapped[datetime | None] = mapped_column(info=page("value"))
     site_name: Mapped[str | None] = mapped_column(Text, info=page("line"))

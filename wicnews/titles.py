@@ -27,7 +27,8 @@ from urllib.parse import urlsplit
 _SEPARATORS = re.compile(r"\s+[|\-–—·*»:]\s+|\s*[｜ㅣ|]\s*|\s*[：]\s*(?=[^：]{1,20}$)|(?<=[^\s\d])-(?=[^\s\-]{1,12}ㅣ)")
 _INVISIBLE = re.compile(r"[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _DATE = re.compile(r"^\s*\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\s*$")
-_BYLINE = re.compile(r"^(?:by|von|par|por|door)\s+\S", re.IGNORECASE)
+_BYLINE_WORDS = {"by", "von", "par", "por", "door"}
+_NAME_JOINS = {"and", "und", "et", "y", "en", "&", "von", "van", "de", "der", "den", "da", "di", "du", "la", "le"}
 _MOJIBAKE = re.compile(r"[ÃÂÅÄ][\u0080-\u00bf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]")
 
 
@@ -66,10 +67,20 @@ def _is_site(segment: str, keys: set[str]) -> bool:
     key = _key(segment)
     if not key:
         return True
-    if _DATE.match(segment) or _BYLINE.match(segment):
+    if _DATE.match(segment) or _is_byline(segment):
         return True
     short = len(segment.split()) <= 5
     return key in keys or any(len(k) >= 3 and (k in key or (key in k and len(key) >= 3)) and short for k in keys)
+
+
+def _is_byline(segment: str) -> bool:
+    """"By Jane Doe", "Von Anna Muster und Max Beispiel": a role word, then only names (a
+    headline such as "Von München bis Aachen: …" is not a byline)."""
+    words = segment.replace(",", " ").split()
+    if len(words) < 2 or len(words) > 8 or words[0].casefold() not in _BYLINE_WORDS:
+        return False
+    names = [w for w in words[1:] if w.casefold() not in _NAME_JOINS]
+    return bool(names) and all(w[:1].isupper() and not w.endswith(":") for w in names)
 
 
 def clean_title(title: str | None, keys: set[str]) -> str:

@@ -55,6 +55,16 @@ def _split(value) -> list[str]:
     return list(value)
 
 
+def dated_stub(stub, page):
+    """A topic item's stub whose page was refused (``no_text``) but dated: the publisher's
+    own time (``page``, the refused page's ``Extracted``) replaces the aggregator's. Anything
+    else is returned as it is."""
+    if stub is None or getattr(stub, "text_status", None) != "stub" or getattr(page, "published_at", None) is None:
+        return stub
+    return dataclasses.replace(stub, published_at=page.published_at, published_offset=page.published_offset,
+                               published_source=page.published_source, modified_at=page.modified_at)
+
+
 class MonitorSpider(DiscoveryMixin, scrapy.Spider):
     name = "monitor"
     sources: list[Source]
@@ -263,7 +273,7 @@ class MonitorSpider(DiscoveryMixin, scrapy.Spider):
             )
         except PageError as exc:
             self._count_error(exc.kind, str(exc), response.url)
-            return fallback
+            return dated_stub(fallback, exc.extracted)
         except Exception:  # a bug in extraction must not end the run
             logger.exception("extraction crashed on <%s>", response.url)
             self._count_error(ErrorKind.EXTRACT_FAILED, "extraction crashed", response.url)

@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import functools
 import logging
+from typing import Any
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from twisted.internet.defer import Deferred
+from twisted.internet.threads import deferToThread
+from twisted.python.failure import Failure
 
 from wicnews.crawldb import crawl_engine
 from wicnews.db.articles import StorePolicy, store_article
@@ -37,12 +41,23 @@ def article_row(adapter: ItemAdapter, run_id: int | None) -> dict:
 
 
 class StorePipeline:
-    """Writes each article once; duplicates are dropped after their URL is recorded."""
+    """Writes each article once; duplicates are dropped after their URL is recorded.
 
-    def __init__(self, engine, policy: StorePolicy, stats=None):
+    The writes run off the reactor thread (``deferToThread``), one batch at a time and in
+    one transaction per batch: items that arrive while a batch is being written make up
+    the next one (at most ``WICNEWS_STORE_BATCH``). Each item has its own savepoint, so a
+    row the database refuses costs only that item; a crash loses at most the batch being
+    written, and a rerun stores it again (``INSERT ... ON CONFLICT``: idempotent). One
+    writer at a time, so near-duplicate checks see every earlier article of the crawl.
+    """
+
+    def __init__(self, engine, policy: StorePolicy, stats=None, batch_size: int = 50):
         self.engine = engine
         self.policy = policy
         self.stats = stats
+        self.batch_size = max(1, batch_size)
+        self._pending: list[tuple[Any, dict, dict, Deferred]] = []
+        self._busy = False
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -50,22 +65,65 @@ class StorePipeline:
         policy = StorePolicy(near_dup_threshold=s.getfloat("WICNEWS_NEAR_DUP_THRESHOLD"),
                              canonical_min_similarity=s.getfloat("WICNEWS_CANONICAL_MIN_SIMILARITY"),
                              max_candidates=s.getint("WICNEWS_NEAR_DUP_CANDIDATES"))
-        return cls(crawl_engine(crawler), policy, crawler.stats)
+        return cls(crawl_engine(crawler), policy, crawler.stats, s.getint("WICNEWS_STORE_BATCH"))
 
-    def process_item(self, item):
+    def process_item(self, item) -> Deferred:
         adapter = ItemAdapter(item)
         run_id = self.stats.get_value("wicnews/run_id") if self.stats else None
         row = article_row(adapter, run_id)
         fetched = {canonicalize_url(u) for u in (adapter["url"], adapter.get("requested_url"), *adapter.get("via", ())) if u}
-        mine = functools.cache(lambda: shingles(row["text"]))  # only when a candidate turns up
-        try:
-            with Session(self.engine) as session, session.begin():
-                article_id, outcome = store_article(
-                    session, row, {url_key(u): u for u in sorted(fetched)}, bands=adapter.get("bands") or (),
-                    score=lambda text: similarity(mine(), shingles(text)), policy=self.policy)
-        except SQLAlchemyError as exc:
+        urls = {url_key(u): u for u in sorted(fetched)}
+        done: Deferred = Deferred()
+        self._pending.append((item, row, urls, done))
+        self._next_batch()
+        return done
+
+    def _next_batch(self) -> None:
+        if self._busy or not self._pending:
+            return
+        batch, self._pending = self._pending[:self.batch_size], self._pending[self.batch_size:]
+        self._busy = True
+        written = deferToThread(self._write, [(row, urls, ItemAdapter(item).get("bands") or ()) for item, row, urls, _ in batch])
+        written.addBoth(self._written, batch)
+
+    def _write(self, batch: list[tuple[dict, dict, Any]]) -> list[Any]:
+        """In a worker thread: the batch in one transaction; per item ``(id, outcome)`` or the error."""
+        results: list[Any] = []
+        with Session(self.engine) as session, session.begin():
+            for row, urls, bands in batch:
+                mine = functools.cache(lambda row=row: shingles(row["text"]))  # only when a candidate turns up
+                try:
+                    with session.begin_nested():
+                        results.append(store_article(session, row, urls, bands=bands,
+                                                     score=lambda text, mine=mine: similarity(mine(), shingles(text)),
+                                                     policy=self.policy))
+                except SQLAlchemyError as exc:
+                    results.append(exc)
+        return results
+
+    def _written(self, results, batch) -> None:
+        self._busy = False
+        if isinstance(results, Failure):  # the transaction itself failed: nothing of the batch is stored
+            error = results.value
+            results = [error] * len(batch)
+            if not isinstance(error, SQLAlchemyError):
+                logger.error("store batch failed: %s", error)
+        for (item, row, _, done), result in zip(batch, results):
+            try:
+                done.callback(self._outcome(item, row, result))
+            except DropItem as exc:
+                done.errback(Failure(exc))
+            except Exception as exc:  # a bug here must not leave the item waiting forever
+                done.errback(Failure(exc))
+        self._next_batch()
+
+    def _outcome(self, item, row: dict, result) -> Any:
+        adapter = ItemAdapter(item)
+        if isinstance(result, BaseException):
             self._inc(f"wicnews/errors/{ErrorKind.STORE_FAILED}")
-            raise DropItem(f"could not store <{adapter['url']}>: {reason(exc)}", log_level="ERROR") from exc
+            message = reason(result) if isinstance(result, SQLAlchemyError) else str(result)
+            raise DropItem(f"could not store <{adapter['url']}>: {message}", log_level="ERROR")
+        article_id, outcome = result
         if outcome == "canonical_ignored":
             self._inc("wicnews/canonical_ignored")
             logger.warning("<%s> names <%s> as canonical, an article with another text: stored under its own URL",

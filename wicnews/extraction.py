@@ -1,0 +1,92 @@
+"""The crawl's extraction: ``await extraction.extract(body, url, headers, options)``.
+
+The thin Scrapy adapter over ``wicnews.pool``. With ``WICNEWS_EXTRACT_WORKERS`` > 0 (or -1,
+one per core) pages go to a pool of worker processes and the reactor thread only waits;
+with 0 they are extracted in the crawl's own process, as before. Either way the answer is
+an ``Extracted`` or a ``PageError``, and what the spider does with it does not change.
+
+At most ``WICNEWS_MAX_PAGES_IN_FLIGHT`` pages are handed to the pool at once (the others
+wait, and Scrapy's scraper slot stops downloading when the bodies waiting exceed
+``SCRAPER_SLOT_MAX_ACTIVE_SIZE``): memory stays bounded. Counts
+``wicnews/extract/workers_replaced``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred, DeferredSemaphore
+
+from wicnews.pool import DEFAULT_FUNCTION, ExtractPool, default_workers, resolve
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from concurrent.futures import Future
+
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+class Extraction:
+    """Extracts pages in a process pool (``workers`` > 0) or in this process (0)."""
+
+    def __init__(self, workers: int, timeout: float, max_in_flight: int, function: str = DEFAULT_FUNCTION,
+                 on_replace: Callable[[str], None] | None = None):
+        self.function = function
+        self.pool: ExtractPool | None = None
+        if workers:
+            self.pool = ExtractPool(workers, timeout, max_in_flight, function, on_replace=on_replace)
+            self.slots = DeferredSemaphore(self.pool.max_in_flight)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Extraction:
+        s = crawler.settings
+        workers = s.getint("WICNEWS_EXTRACT_WORKERS")
+
+        def replaced(why: str) -> None:  # in a pool thread: the stats belong to the reactor thread
+            from twisted.internet import reactor
+
+            reactor.callFromThread(crawler.stats.inc_value, "wicnews/extract/workers_replaced")  # type: ignore[attr-defined]
+
+        extraction = cls(default_workers() if workers < 0 else workers, s.getfloat("WICNEWS_EXTRACT_TIMEOUT"),
+                         s.getint("WICNEWS_MAX_PAGES_IN_FLIGHT"), s.get("WICNEWS_EXTRACT_FUNCTION") or DEFAULT_FUNCTION,
+                         replaced)
+        crawler.signals.connect(extraction.close, signal=signals.engine_stopped, weak=False)
+        if extraction.pool:
+            logger.info("extracting in %d worker processes", len(extraction.pool._threads))
+        return extraction
+
+    async def extract(self, body: bytes, url: str, headers: dict[str, str], options: dict[str, Any]) -> Any:
+        """The page's ``Extracted``; raises ``PageError``."""
+        if self.pool is None:
+            return resolve(self.function)(body, url, headers, **options)
+        await maybe_deferred_to_future(self.slots.acquire())
+        try:
+            return await maybe_deferred_to_future(_deferred(self.pool.submit(body, url, headers, options)))
+        finally:
+            self.slots.release()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+
+
+def _deferred(future: Future) -> Deferred:
+    """A Deferred fired on the reactor thread when ``future`` (set in a pool thread) is done."""
+    from twisted.internet import reactor
+
+    deferred: Deferred = Deferred()
+
+    def done(f: Future) -> None:
+        exc = f.exception()
+        if exc is not None:
+            reactor.callFromThread(deferred.errback, exc)  # type: ignore[attr-defined]
+        else:
+            reactor.callFromThread(deferred.callback, f.result())  # type: ignore[attr-defined]
+
+    future.add_done_callback(done)
+    return deferred

@@ -17,6 +17,7 @@ from typing import Any
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from twisted.internet.defer import Deferred
@@ -67,7 +68,7 @@ class StorePipeline:
                              max_candidates=s.getint("WICNEWS_NEAR_DUP_CANDIDATES"))
         return cls(crawl_engine(crawler), policy, crawler.stats, s.getint("WICNEWS_STORE_BATCH"))
 
-    def process_item(self, item) -> Deferred:
+    async def process_item(self, item):
         adapter = ItemAdapter(item)
         run_id = self.stats.get_value("wicnews/run_id") if self.stats else None
         row = article_row(adapter, run_id)
@@ -76,7 +77,7 @@ class StorePipeline:
         done: Deferred = Deferred()
         self._pending.append((item, row, urls, done))
         self._next_batch()
-        return done
+        return await maybe_deferred_to_future(done)
 
     def _next_batch(self) -> None:
         if self._busy or not self._pending:

@@ -21,7 +21,8 @@ from wicnews.pool import ExtractPool
 
 TESTS = Path(__file__).parent
 HOOK_ENV = {"PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
-WORDS = "internet digital economy summit delegates platform security cloud industry policy forum network governance".split()
+WORDS = ["internet", "digital", "economy", "summit", "delegates", "platform", "security", "cloud", "industry",
+         "policy", "forum", "network", "governance"]
 
 
 def article_page(i: int, marker: bytes = b"") -> bytes:

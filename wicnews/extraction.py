@@ -50,7 +50,7 @@ class Extraction:
         def replaced(why: str) -> None:  # in a pool thread: the stats belong to the reactor thread
             from twisted.internet import reactor
 
-            reactor.callFromThread(crawler.stats.inc_value, "wicnews/extract/workers_replaced")  # type: ignore[attr-defined]
+            reactor.callFromThread(crawler.stats.inc_value, "wicnews/extract/workers_replaced")
 
         extraction = cls(default_workers() if workers < 0 else workers, s.getfloat("WICNEWS_EXTRACT_TIMEOUT"),
                          s.getint("WICNEWS_MAX_PAGES_IN_FLIGHT"), s.get("WICNEWS_EXTRACT_FUNCTION") or DEFAULT_FUNCTION,
@@ -84,9 +84,9 @@ def _deferred(future: Future) -> Deferred:
     def done(f: Future) -> None:
         exc = f.exception()
         if exc is not None:
-            reactor.callFromThread(deferred.errback, exc)  # type: ignore[attr-defined]
+            reactor.callFromThread(deferred.errback, exc)
         else:
-            reactor.callFromThread(deferred.callback, f.result())  # type: ignore[attr-defined]
+            reactor.callFromThread(deferred.callback, f.result())
 
     future.add_done_callback(done)
     return deferred

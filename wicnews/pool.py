@@ -24,6 +24,7 @@ no Scrapy and no trafilatura itself.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import multiprocessing
@@ -101,10 +102,8 @@ class _Worker:
 
     def stop(self, kill: bool = False) -> None:
         if not kill:
-            try:
+            with contextlib.suppress(OSError):
                 self.conn.send(None)
-            except OSError:
-                pass
             self.process.join(5)
         if self.process.is_alive():
             self.process.kill()

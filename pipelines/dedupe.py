@@ -103,6 +103,7 @@ class DedupePipeline:
     def process_item(self, item):
         adapter = ItemAdapter(item)
         adapter["url_key"] = url_key(adapter["canonical_url"])
-        adapter["text_key"] = text_key(adapter["text"])
-        adapter["bands"] = bands(adapter["text"])
+        if not adapter.get("text_key"):  # else computed already, in an extraction worker (same text)
+            adapter["text_key"] = text_key(adapter["text"])
+            adapter["bands"] = bands(adapter["text"])
         return item

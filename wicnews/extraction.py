@@ -1,9 +1,11 @@
-"""The crawl's extraction: ``await extraction.extract(body, url, headers, options)``.
+"""The crawl's extraction: ``page, item = await extraction.prepare(body, url, headers, ...)``.
 
 The thin Scrapy adapter over ``wicnews.pool``. With ``WICNEWS_EXTRACT_WORKERS`` > 0 (or -1,
 one per core) pages go to a pool of worker processes and the reactor thread only waits;
-with 0 they are extracted in the crawl's own process, as before. Either way the answer is
-an ``Extracted`` or a ``PageError``, and what the spider does with it does not change.
+with 0 they are handled in the crawl's own process, as before. Either way a page goes
+through ``wicnews.articles.prepared_page`` (extraction, the item, normalisation, relevance,
+dedupe keys: every CPU-heavy pure step) and the answer is ``(Extracted, item)`` or a
+``PageError``.
 
 At most ``WICNEWS_MAX_PAGES_IN_FLIGHT`` pages are handed to the pool at once (the others
 wait, and Scrapy's scraper slot stops downloading when the bodies waiting exceed
@@ -30,16 +32,18 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+PREPARE = "wicnews.articles:prepared_page"
+
 
 class Extraction:
     """Extracts pages in a process pool (``workers`` > 0) or in this process (0)."""
 
-    def __init__(self, workers: int, timeout: float, max_in_flight: int, function: str = DEFAULT_FUNCTION,
-                 on_replace: Callable[[str], None] | None = None):
-        self.function = function
+    def __init__(self, workers: int, timeout: float, max_in_flight: int, extract: str = DEFAULT_FUNCTION,
+                 topic_file: str = "", on_replace: Callable[[str], None] | None = None):
+        self.context = {"extract": extract, "topic_file": topic_file}
         self.pool: ExtractPool | None = None
         if workers:
-            self.pool = ExtractPool(workers, timeout, max_in_flight, function, on_replace=on_replace)
+            self.pool = ExtractPool(workers, timeout, max_in_flight, PREPARE, on_replace=on_replace, preload=extract)
             self.slots = DeferredSemaphore(self.pool.max_in_flight)
 
     @classmethod
@@ -54,19 +58,20 @@ class Extraction:
 
         extraction = cls(default_workers() if workers < 0 else workers, s.getfloat("WICNEWS_EXTRACT_TIMEOUT"),
                          s.getint("WICNEWS_MAX_PAGES_IN_FLIGHT"), s.get("WICNEWS_EXTRACT_FUNCTION") or DEFAULT_FUNCTION,
-                         replaced)
+                         s.get("WICNEWS_TOPIC") or "", replaced)
         crawler.signals.connect(extraction.close, signal=signals.engine_stopped, weak=False)
         if extraction.pool:
             logger.info("extracting in %d worker processes", len(extraction.pool._threads))
         return extraction
 
-    async def extract(self, body: bytes, url: str, headers: dict[str, str], options: dict[str, Any]) -> Any:
-        """The page's ``Extracted``; raises ``PageError``."""
+    async def prepare(self, body: bytes, url: str, headers: dict[str, str], **context: Any) -> tuple[Any, Any]:
+        """``(Extracted, item)`` of a page (``context``: see ``prepared_page``); raises ``PageError``."""
+        context = {**context, **self.context}
         if self.pool is None:
-            return resolve(self.function)(body, url, headers, **options)
+            return resolve(PREPARE)(body, url, headers, **context)
         await maybe_deferred_to_future(self.slots.acquire())
         try:
-            return await maybe_deferred_to_future(_deferred(self.pool.submit(body, url, headers, options)))
+            return await maybe_deferred_to_future(_deferred(self.pool.submit(body, url, headers, context)))
         finally:
             self.slots.release()
 

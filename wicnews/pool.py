@@ -115,15 +115,15 @@ class ExtractPool:
     """``workers`` extraction processes, each page limited to ``timeout`` seconds."""
 
     def __init__(self, workers: int, timeout: float, max_in_flight: int = 0, function: str = DEFAULT_FUNCTION,
-                 on_replace: Callable[[str], None] | None = None):
+                 on_replace: Callable[[str], None] | None = None, preload: str = ""):
         self.timeout = timeout
         self.function = function
         self.on_replace = on_replace
         self.max_in_flight = max_in_flight if max_in_flight > 0 else 4 * workers
         self._tasks: queue.Queue = queue.Queue()
         self._context = multiprocessing.get_context("forkserver")
-        module = function.partition(":")[0]
-        self._context.set_forkserver_preload(["wicnews.pool", "wicnews.pool_warmup", module])
+        modules = [name.partition(":")[0] for name in (function, preload) if name]
+        self._context.set_forkserver_preload(["wicnews.pool", "wicnews.pool_warmup", *modules])
         self._closed = False
         self._threads = [threading.Thread(target=self._slot, name=f"wicnews-extract-{i}", daemon=True)
                          for i in range(max(1, workers))]

@@ -1,5 +1,5 @@
-"""Imported by the extraction pool's forkserver (``wicnews.pool``): one extraction of a small
-page, so that what trafilatura and the language identifier load on first use (about two
+"""Imported by the extraction pool's forkserver (``wicnews.pool``): the crawl's pure steps on a small
+page once, so that what trafilatura, the language identifier and the topic profile load on first use (about two
 seconds) is loaded once and shared by every worker forked from it, replacements included.
 Importing this module has that side effect and no other."""
 
@@ -14,9 +14,9 @@ PAGE = ("<html lang='en'><head><title>Warm-up</title><meta property='article:pub
 
 def warm_up() -> None:
     try:
-        from wicnews.extract import extract_article
+        from wicnews.articles import prepared_page
 
-        extract_article(PAGE, "http://127.0.0.1/warm-up.html", {"content-type": "text/html; charset=utf-8"})
+        prepared_page(PAGE, "http://127.0.0.1/warm-up.html", {"content-type": "text/html; charset=utf-8"})
     except Exception:  # a warm-up only: the real pages report their own errors
         pass
 

@@ -23,7 +23,6 @@ from scrapy.http import TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.response import get_base_url
 
-from wicnews.articles import item_from_page
 from wicnews.errors import SKIPS, ErrorKind, PageError
 from wicnews.extraction import Extraction
 from wicnews.failures import classify
@@ -216,11 +215,11 @@ class MonitorSpider(scrapy.Spider):
         fetched instead; should that fail, the AMP page's own article (``fallback``) is kept."""
         headers = {k.decode("latin-1").lower(): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
         try:
-            page = await self.extraction.extract(
+            page, article = await self.extraction.prepare(
                 response.body, response.url, headers,
-                {"default_tz": ZoneInfo(source.timezone) if source.timezone else None,
-                 "min_text_chars": self.min_text_chars, "max_replacement_ratio": self.max_replacement_ratio},
-            )
+                options={"default_tz": ZoneInfo(source.timezone) if source.timezone else None,
+                         "min_text_chars": self.min_text_chars, "max_replacement_ratio": self.max_replacement_ratio},
+                source=source, hint=hint, via=via, requested_url=response.request.meta.get("redirect_urls", [response.url])[0])
         except PageError as exc:
             self._count_error(exc.kind, str(exc), response.url)
             return fallback
@@ -232,8 +231,6 @@ class MonitorSpider(scrapy.Spider):
             self._count_error(ErrorKind.ENCODING_REPLACED,
                               f"{page.replaced_chars} undecodable byte(s) replaced ({page.encoding})", response.url)
         self.crawler.stats.inc_value("wicnews/articles_extracted")
-        article = item_from_page(page, response.url, source, hint, via=via,
-                                 requested_url=response.request.meta.get("redirect_urls", [response.url])[0])
         canonical = choose_canonical(response.url, page.canonical_url)  # http(s) only, sane
         if page.is_amp and not via and canonical != canonicalize_url(response.url) and canonical not in self.requested:
             self.requested.add(canonical)

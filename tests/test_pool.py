@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import FAST, SEED_PATH, SITE_DIR
-from pool_hooks import CRASH, HANG, RAISE
+from pool_hooks import CRASH, HANG, KILL_CRAWL, RAISE
 
 from wicnews.errors import ErrorKind, PageError
 from wicnews.extract import Extracted
@@ -98,22 +98,34 @@ def test_a_hanging_page_is_abandoned_and_its_worker_replaced(pool):
     assert replaced == ["timeout"]
 
 
-@pytest.mark.e2e
-def test_crawl_through_the_pool_survives_a_hanging_and_a_crashing_page(wicnews, tmp_path):
-    """A real crawl over a loopback site whose feed lists six articles, one page hanging the
-    extractor and one killing its worker: both are counted, the other six are stored."""
-    root = tmp_path / "site"
+def loopback_site(root: Path, pages: dict[str, bytes]):
+    """The pages and a feed listing them, served by the fixture server (a Popen; its first
+    line of output is the base URL)."""
     (root / "a").mkdir(parents=True)
-    pages = {f"/a/{i}.html": article_page(i) for i in range(6)}
-    pages["/a/hang.html"] = article_page(100, HANG)
-    pages["/a/crash.html"] = article_page(101, CRASH)
     for path, body in pages.items():
         (root / path.lstrip("/")).write_bytes(body)
     items = "".join(f"<item><title>t{n}</title><link>{{{{BASE}}}}{path}</link></item>" for n, path in enumerate(pages))
     (root / "feed.rss").write_text(f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>')
     (root / "robots.txt").write_text("User-agent: *\nDisallow:\n")
-    server = subprocess.Popen([sys.executable, "-m", "wicnews.fixture_server", str(root), "--port", "0"],
-                              stdout=subprocess.PIPE, text=True)
+    return subprocess.Popen([sys.executable, "-m", "wicnews.fixture_server", str(root), "--port", "0"],
+                            stdout=subprocess.PIPE, text=True)
+
+
+def stop(server) -> None:
+    server.kill()
+    server.wait()
+    if server.stdout:
+        server.stdout.close()
+
+
+@pytest.mark.e2e
+def test_crawl_through_the_pool_survives_a_hanging_and_a_crashing_page(wicnews, tmp_path):
+    """A real crawl over a loopback site whose feed lists six articles, one page hanging the
+    extractor and one killing its worker: both are counted, the other six are stored."""
+    pages = {f"/a/{i}.html": article_page(i) for i in range(6)}
+    pages["/a/hang.html"] = article_page(100, HANG)
+    pages["/a/crash.html"] = article_page(101, CRASH)
+    server = loopback_site(tmp_path / "site", pages)
     try:
         base = (server.stdout.readline() if server.stdout else "").strip()
         db = f"sqlite:///{tmp_path / 'pool.db'}"
@@ -122,10 +134,7 @@ def test_crawl_through_the_pool_survives_a_hanging_and_a_crashing_page(wicnews, 
                          "-s", "WICNEWS_EXTRACT_FUNCTION=pool_hooks:extract", "-s", "WICNEWS_NEAR_DUP_THRESHOLD=0",
                          env=HOOK_ENV, timeout=300)
     finally:
-        server.kill()
-        server.wait()
-        if server.stdout:
-            server.stdout.close()
+        stop(server)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
     run = json.loads(wicnews("runs", "--db", db, "--format", "json", check=True).stdout)[0]
@@ -133,3 +142,25 @@ def test_crawl_through_the_pool_survives_a_hanging_and_a_crashing_page(wicnews, 
     assert run["articles_new"] == 6
     stored = json.loads(wicnews("new", "--db", db, "--format", "json", "--all", check=True).stdout)
     assert sorted(a["url"] for a in stored) == sorted(base + p for p in pages if p.startswith("/a/") and p[3:4].isdigit())
+
+
+@pytest.mark.e2e
+def test_a_crawl_killed_midway_loses_nothing_the_next_run_cannot_restore(wicnews, tmp_path):
+    """The crawl process is killed (SIGKILL) while it extracts one of nine pages: what it had
+    committed stays, the batch it was writing is lost, and the next run stores every article
+    exactly once."""
+    pages = {f"/a/{i}.html": article_page(i) for i in range(8)}
+    pages["/a/kill.html"] = article_page(200, KILL_CRAWL)
+    server = loopback_site(tmp_path / "site", pages)
+    try:
+        base = (server.stdout.readline() if server.stdout else "").strip()
+        db = f"sqlite:///{tmp_path / 'killed.db'}"
+        crawl = ("crawl", "--feed", f"{base}/feed.rss", "--db", db, *FAST, "-s", "WICNEWS_NEAR_DUP_THRESHOLD=0")
+        killed = wicnews(*crawl, "-s", "WICNEWS_EXTRACT_FUNCTION=pool_hooks:extract", env=HOOK_ENV, timeout=300)
+        assert killed.returncode == -9, killed.stderr
+        rerun = wicnews(*crawl, timeout=300)  # the real extractor: the marker page is an article like the others
+    finally:
+        stop(server)
+    assert rerun.returncode == 0, rerun.stderr
+    stored = json.loads(wicnews("new", "--db", db, "--format", "json", "--all", check=True).stdout)
+    assert sorted(a["url"] for a in stored) == sorted(base + p for p in pages)

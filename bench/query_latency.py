@@ -78,9 +78,11 @@ def load(url: str, n: int, now: datetime) -> float:
     engine = open_database(url, auto_upgrade=True)
     started = time.perf_counter()
     with engine.begin() as conn:
-        for articles, urls in rows(n, now):
+        for i, (articles, urls) in enumerate(rows(n, now)):
             conn.execute(Article.__table__.insert(), articles)
             conn.execute(ArticleUrl.__table__.insert(), urls)
+            if (i + 1) % 10 == 0:
+                print(f"  {(i + 1) * CHUNK} rows, {time.perf_counter() - started:.0f} s", flush=True)
     with engine.connect() as conn:
         conn.execute(text("ANALYZE"))
         conn.commit()
@@ -165,12 +167,14 @@ def main() -> int:
     parser.add_argument("--articles", type=int, default=1_000_000)
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
                         help="an admin URL of the PostgreSQL server")
-    parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--no-pg", action="store_true", help="SQLite only")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="wicnews-qbench-"))
     ok = True
     try:
-        ok = measure("sqlite", f"sqlite:///{work / 'bench.db'}", args.articles, work)
+        if not args.no_sqlite:
+            ok = measure("sqlite", f"sqlite:///{work / 'bench.db'}", args.articles, work)
         if not args.no_pg:
             name = f"wicnews_bench_{os.getpid()}"
             admin = create_engine(args.pg, isolation_level="AUTOCOMMIT")

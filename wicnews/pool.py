@@ -1,8 +1,8 @@
 """Extraction in worker processes, off the crawl's reactor thread.
 
-    pool = ExtractPool(workers=2, timeout=60.0, max_in_flight=8)
+    pool = ExtractPool(workers=2, timeout=60.0, function="wicnews.extract:extract_article")
     future = pool.submit(body, url, headers, options)   # a concurrent.futures.Future
-    future.result()                                      # an Extracted, or raises PageError
+    future.result()                                      # function(body, url, headers, **options), or PageError
     pool.close()
 
 ``ProcessPoolExecutor`` cannot stop a running task, so the pool manages its own workers:
@@ -13,9 +13,8 @@ that dies on a page (a segfault in a C library, ``os._exit``, the OOM killer) gi
 ``PageError(EXTRACT_FAILED)`` and is replaced. An exception raised by the extraction
 function comes back as ``PageError`` (its own, or ``EXTRACT_FAILED`` with the traceback).
 
-``max_in_flight`` bounds the pages held by the pool (queued or being extracted): ``submit``
-blocks the caller's thread, so the spider acquires ``slots`` (an ``asyncio``-free
-semaphore-like counter, see ``acquire``/``release``) before submitting from the reactor.
+``max_in_flight`` (default 4 per worker) is the number of pages the caller should hand over
+at once; ``submit`` itself never blocks (``wicnews.extraction`` holds the semaphore).
 
 Workers start from a forkserver that has imported the extraction function once, so a
 replacement worker is ready in milliseconds, not after a second of imports. The pool imports

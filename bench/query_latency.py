@@ -37,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from loopback import real_sentences
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, select, text, true
 from sqlalchemy.orm import Session
 
 from wicnews.db.engine import open_database
@@ -113,7 +113,7 @@ def show(engine, article_id: int) -> dict:
 
 
 def plan(engine, now: datetime) -> str:
-    stmt = select(Article.id).where(Article.first_seen_at >= now - timedelta(days=1), Article.relevant.is_(True))
+    stmt = select(Article.id).where(Article.first_seen_at >= now - timedelta(days=1), Article.relevant == true())
     compiled = stmt.compile(engine, compile_kwargs={"literal_binds": True})
     prefix = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
     with engine.connect() as conn:

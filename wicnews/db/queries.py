@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -32,8 +32,8 @@ def new_articles(session: Session, since: datetime | None, include_all: bool = F
     stmt = select(Article)
     if since is not None:
         stmt = stmt.where(Article.first_seen_at >= since)
-    if not include_all:
-        stmt = stmt.where(Article.relevant.is_(True))
+    if not include_all:  # "= true", not "IS TRUE": PostgreSQL uses ix_articles_relevant_first_seen only for the former
+        stmt = stmt.where(Article.relevant == true())
     newest = func.coalesce(Article.published_at, Article.first_seen_at)
     stmt = stmt.order_by(newest.desc(), Article.id.desc())
     if limit:

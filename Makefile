@@ -36,6 +36,8 @@ bench: install
 	$(BIN)/python bench/extract_eval.py
 	$(BIN)/python bench/crawl_throughput.py
 	$(BIN)/python bench/search_bench.py
+	$(BIN)/python bench/schedule_memory.py
+	$(BIN)/python bench/query_latency.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,10 +1,22 @@
-"""Crawl throughput and memory: a real crawl of N generated article pages on loopback.
+"""Crawl throughput and memory against bare trafilatura, on loopback, in one run.
 
-Builds a temporary site of N distinct articles (the seed fixture page's template with a
-random text each) and an RSS feed linking them, serves it with the fixture server, runs
-``wicnews crawl`` in a subprocess, and prints pages/s, articles/s and the crawl's peak RSS.
+For each site (the 181 real AEB pages of ``$WICNEWS_EVAL_DIR/aeb``, default
+``../shared/eval``; a synthetic site of ``--pages`` articles of real sentences):
 
-    python bench/crawl_throughput.py [--pages 400] [--db URL]
+1. serve it from 127.0.0.1 with the fixture server and time ``wicnews crawl`` of its feed as
+   a whole process (start-up, imports, worker start, crawl, store, exit), politeness off;
+2. sample the crawl's memory (the crawl process and its extraction workers, RSS and PSS);
+3. time bare ``trafilatura.bare_extraction`` on the same bytes, one page after the other on
+   one core, in this process (imports and a first warm-up page not counted);
+4. print pages/s of both, their ratio and the peak memory, each beside its goal;
+5. AEB only: score the stored bodies and those of ``wicnews extract`` (``article_from_file``)
+   on the same pages against the gold bodies: the two F1 must be equal.
+
+    python bench/crawl_throughput.py                      # both sites, 10 000 synthetic pages
+    python bench/crawl_throughput.py --site aeb
+    python bench/crawl_throughput.py --site synthetic --pages 2000 --workers 2
+
+Exit status 1 when a goal is missed.
 """
 
 from __future__ import annotations
@@ -12,8 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -21,79 +31,136 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-SEED_PAGE = REPO / "tests/fixtures/site/scmp/news/china/science/article/3199102/" \
-    "world-internet-conference-tilts-towards-business-tech-tycoons-stay-away-wuzhen.html"
+from loopback import TreeMemory, aeb_site, eval_dir, serve, synthetic_site
+
+GOALS = {"aeb": 1.0, "synthetic": 1.6}   # crawl pages/s over bare trafilatura pages/s
+MEMORY_GOAL_MB = 600                      # the 10k-page crawl, every process of it
+POLITENESS_OFF = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS=32",
+                  "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=32", "-s", "LOG_LEVEL=WARNING"]
 
 
-WORDS = ["internet", "data", "digital", "economy", "summit", "delegates", "platform", "security", "cloud", "port", "industry", "policy", "forum", "investment", "network", "artificial", "intelligence", "governance", "cooperation", "standards", "chips", "export", "startup", "regulation", "market", "growth", "talent", "research", "province", "city", "canal", "exhibition", "robots", "logistics"]
+def crawl(base: str, db: str, work: Path, extra: list[str]) -> tuple[float, dict, TreeMemory]:
+    command = [sys.executable, "-m", "wicnews.cli", "crawl", "--feed", f"{base}/feed.rss", "--db", db, *POLITENESS_OFF, *extra]
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("WICNEWS_") or k == "WICNEWS_EVAL_DIR"},
+           "WICNEWS_HOME": str(work)}
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    memory = TreeMemory(proc.pid)
+    out, err = proc.communicate()
+    elapsed = time.perf_counter() - started
+    memory.stop()
+    if proc.returncode != 0:
+        print(out, err[-3000:], file=sys.stderr)
+        raise SystemExit(f"the crawl exited {proc.returncode}")
+    runs = subprocess.run([sys.executable, "-m", "wicnews.cli", "runs", "--db", db, "--format", "json"],
+                          capture_output=True, text=True, check=True, env=env)
+    return elapsed, json.loads(runs.stdout)[0], memory
 
 
-def article_body(rng: random.Random) -> str:
-    """Twelve paragraphs of random sentences: every bench article is a distinct text."""
-    paragraphs = []
-    for _ in range(12):
-        sentences = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(12, 24))).capitalize() + "."
-                     for _ in range(rng.randint(2, 4))]
-        paragraphs.append("<p>" + " ".join(sentences) + "</p>")
-    return "<p>The World Internet Conference in Wuzhen heard the following.</p>" + "".join(paragraphs)
+def bare(pages: dict[str, Path], base: str) -> float:
+    """Seconds of ``trafilatura.bare_extraction`` over every page, one core."""
+    import trafilatura
+
+    bodies = [(base + path, file.read_bytes()) for path, file in pages.items()]
+    trafilatura.bare_extraction(bodies[0][1], url=bodies[0][0])  # lazy loading, not counted
+    started = time.perf_counter()
+    for url, body in bodies:
+        trafilatura.bare_extraction(body, url=url)
+    return time.perf_counter() - started
 
 
-def build_site(root: Path, pages: int) -> None:
-    template = SEED_PAGE.read_text(encoding="utf-8")
-    start, end = template.index("<p>"), template.rindex("</p>") + 4
-    items = []
-    for i in range(pages):
-        path = f"/bench/article/{i}.html"
-        body = article_body(random.Random(i))
-        html = (template[:start] + body + template[end:]).replace(SEED_PAGE.name, f"{i}.html").replace(
-            "/scmp/news/china/science/article/3199102/", "/bench/article/")
-        target = root / path.lstrip("/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(html, encoding="utf-8")
-        items.append(f"<item><title>Bench {i}</title><link>{{{{BASE}}}}{path}</link></item>")
-    (root / "feed.rss").write_text(f'<?xml version="1.0"?><rss version="2.0"><channel><title>bench</title>'
-                                   f'{"".join(items)}</channel></rss>', encoding="utf-8")
-    (root / "robots.txt").write_text("User-agent: *\nDisallow:\n")
+def f1(pairs: list[tuple[str, str]]) -> float:
+    """The AEB metric (see bench/extract_eval.py) over (gold, predicted) bodies."""
+    from extract_eval import score
+
+    ps, rs = [], []
+    for gold, predicted in pairs:
+        p, r = score(gold, predicted)
+        ps += [p] if p is not None else []
+        rs += [r] if r is not None else []
+    precision, recall = sum(ps) / len(ps), sum(rs) / len(rs)
+    return 2 * precision * recall / (precision + recall)
+
+
+def nothing_lost(pages: dict[str, Path], base: str, db: str) -> bool:
+    """F1 of the stored bodies (by the URL each page was fetched under) and of ``wicnews
+    extract`` on the same files; True when equal."""
+    from sqlalchemy import create_engine, text
+
+    from wicnews.articles import article_from_file
+    from wicnews.errors import PageError
+
+    gold = json.loads((eval_dir() / "aeb" / "ground-truth.json").read_text(encoding="utf-8"))  # type: ignore[operator]
+    engine = create_engine(db)
+    with engine.connect() as conn:
+        stored = dict(conn.execute(text("SELECT u.url, a.text FROM article_urls u JOIN articles a ON a.id = u.article_id")).all())
+    engine.dispose()
+    crawled, extracted = [], []
+    for path, file in pages.items():
+        truth = gold[file.name.removesuffix(".html")]["articleBody"]
+        try:
+            mine = article_from_file(file, base + path)["text"]
+        except PageError:
+            mine = ""
+        crawled.append((truth, stored.get(base + path, "")))
+        extracted.append((truth, mine))
+    missing = sum(1 for _, t in crawled if not t)
+    f_crawl, f_extract = f1(crawled), f1(extracted)
+    same = abs(f_crawl - f_extract) < 1e-9
+    print(f"  F1 of stored bodies {f_crawl:.4f}   F1 of `wicnews extract` {f_extract:.4f}   "
+          f"(pages without a stored body: {missing})   goal: equal -> {'ok' if same else 'MISSED'}")
+    return same
+
+
+def run_site(name: str, pages: dict[str, Path], root: Path, work: Path, args) -> bool:
+    extra = ["-s", f"WICNEWS_EXTRACT_WORKERS={args.workers}"] if args.workers is not None else []
+    db = args.db or f"sqlite:///{work / (name + '.db')}"
+    with serve(root) as base:
+        elapsed, run, memory = crawl(base, db, work, extra)
+        bare_s = bare(pages, base)
+    crawl_rate, bare_rate = len(pages) / elapsed, len(pages) / bare_s
+    ratio = crawl_rate / bare_rate
+    ok = ratio >= GOALS[name]
+    print(f"{name}: {len(pages)} pages; the crawl fetched {run['pages_fetched']}, stored {run['articles_new']}, "
+          f"errors {run['error_counts'] or 0}")
+    print(f"  wicnews crawl (whole process)  {elapsed:7.1f} s  {crawl_rate:6.1f} pages/s")
+    print(f"  bare_extraction (1 core)       {bare_s:7.1f} s  {bare_rate:6.1f} pages/s")
+    print(f"  ratio {ratio:.2f}x   goal >= {GOALS[name]:.1f}x -> {'ok' if ok else 'MISSED'}")
+    # PSS: each page of memory counted once, split between the processes sharing it (the
+    # workers are forked from one server and share its imports); summed RSS counts it again
+    # in every process.
+    mem_ok = memory.peak_pss / 1024 < MEMORY_GOAL_MB
+    print(f"  peak memory of the crawl: {memory.peak_pss / 1024:.0f} MB PSS summed over its processes   "
+          f"goal < {MEMORY_GOAL_MB} MB -> {'ok' if mem_ok else 'MISSED'}   (summed RSS {memory.peak_rss / 1024:.0f} MB, "
+          f"shared pages counted once per process; the crawl process alone {memory.peak_main / 1024:.0f} MB RSS)")
+    if name == "aeb":
+        ok = nothing_lost(pages, base, db) and ok
+    return ok and mem_ok
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--pages", type=int, default=400)
-    parser.add_argument("--db", help="database URL (default: a temporary SQLite file)")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--site", choices=["aeb", "synthetic", "both"], default="both")
+    parser.add_argument("--pages", type=int, default=10_000, help="pages of the synthetic site (default 10000)")
+    parser.add_argument("--workers", type=int, help="WICNEWS_EXTRACT_WORKERS (default: the setting's, one per core)")
+    parser.add_argument("--db", help="database URL (default: a temporary SQLite file per site)")
     args = parser.parse_args()
+    print(f"cores: {len(os.sched_getaffinity(0))}, load average {os.getloadavg()[0]:.1f}")
     work = Path(tempfile.mkdtemp(prefix="wicnews-bench-"))
-    server = None
+    ok = True
     try:
-        build_site(work / "site", args.pages)
-        server = subprocess.Popen([sys.executable, "-m", "wicnews.fixture_server", str(work / "site"), "--port", "0"],
-                                  stdout=subprocess.PIPE, text=True)
-        base = server.stdout.readline().strip()
-        db = args.db or f"sqlite:///{work / 'bench.db'}"
-        command = [sys.executable, "-m", "wicnews.cli", "crawl", "--feed", f"{base}/feed.rss", "--db", db,
-                   "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16",
-                   "-s", "LOG_LEVEL=WARNING"]
-        started = time.perf_counter()
-        result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "WICNEWS_HOME": str(work)})
-        elapsed = time.perf_counter() - started
-        if result.returncode != 0:
-            print(result.stdout, result.stderr, file=sys.stderr)
-            return 1
-        runs = subprocess.run([sys.executable, "-m", "wicnews.cli", "runs", "--db", db, "--format", "json"],
-                              capture_output=True, text=True, check=True)
-        run = json.loads(runs.stdout)[0]
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        print(f"crawl: {run['pages_fetched']} pages, {run['articles_new']} new articles in {elapsed:.1f} s "
-              f"(process start included) = {run['pages_fetched'] / elapsed:.1f} pages/s, "
-              f"{run['articles_new'] / elapsed:.1f} articles/s; peak RSS of a child process {peak_mb:.0f} MB; "
-              f"errors {run['errors']}")
-        return 0 if run["articles_new"] == args.pages else 1
+        if args.site in ("aeb", "both"):
+            pages = aeb_site(work / "aeb-site")
+            if pages:
+                ok = run_site("aeb", pages, work / "aeb-site", work, args) and ok
+            else:
+                print("aeb: evaluation data not found (set WICNEWS_EVAL_DIR): skipped")
+        if args.site in ("synthetic", "both"):
+            pages = synthetic_site(work / "synthetic-site", args.pages)
+            ok = run_site("synthetic", pages, work / "synthetic-site", work, args) and ok
     finally:
-        if server:
-            server.terminate()
-            server.wait()
-            server.stdout.close()
         shutil.rmtree(work, ignore_errors=True)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -120,6 +120,7 @@ class DedupePipeline:
             adapter["text_key"], adapter["bands"] = stub_text_key(adapter["url_key"]), []
             return item
         adapter["text_status"] = "full"
-        adapter["text_key"] = text_key(adapter["text"])
-        adapter["bands"] = bands(adapter["text"])
+        if not adapter.get("text_key"):  # else computed already, in an extraction worker (same text)
+            adapter["text_key"] = text_key(adapter["text"])
+            adapter["bands"] = bands(adapter["text"])
         return item

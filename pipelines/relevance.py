@@ -35,11 +35,12 @@ class RelevancePipeline:
 
     def process_item(self, item):
         adapter = ItemAdapter(item)
-        verdict = judge_article(adapter.get("title"), adapter.get("text"), self.topic)
-        adapter["relevant"], adapter["matched_terms"] = verdict.relevant, verdict.matched_terms
-        adapter["relevance_level"], adapter["relevance"] = verdict.level, verdict.to_json()
-        if self.stats is not None and not verdict.relevant:
+        if adapter.get("relevance") is None:  # else judged already, in an extraction worker (wicnews.articles.prepared_page)
+            verdict = judge_article(adapter.get("title"), adapter.get("text"), self.topic)
+            adapter["relevant"], adapter["matched_terms"] = verdict.relevant, verdict.matched_terms
+            adapter["relevance_level"], adapter["relevance"] = verdict.level, verdict.to_json()
+        if self.stats is not None and not adapter["relevant"]:
             self.stats.inc_value("wicnews/not_relevant")
-            if verdict.level == "mention":
+            if adapter.get("relevance_level") == "mention":
                 self.stats.inc_value("wicnews/mentions")
         return item

@@ -5,8 +5,7 @@ means the article is already stored (this run, an earlier one, or another proces
 text that shares an LSH band with a stored one that is at least
 ``WICNEWS_NEAR_DUP_THRESHOLD`` similar is a near-duplicate of it. Either way the URL it
 came under is recorded as one more URL of that article. Counts ``wicnews/articles_new``,
-``wicnews/duplicates`` (of which ``wicnews/near_duplicates``), ``wicnews/revised`` (a
-stored article's page, fetched again, changed: a new revision) and
+``wicnews/duplicates`` (of which ``wicnews/near_duplicates``) and
 ``wicnews/errors/store_failed``.
 """
 
@@ -14,11 +13,16 @@ from __future__ import annotations
 
 import functools
 import logging
+from typing import Any
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from twisted.internet.defer import Deferred
+from twisted.internet.threads import deferToThread
+from twisted.python.failure import Failure
 
 from wicnews.crawldb import crawl_engine
 from wicnews.db.articles import StorePolicy, store_article, store_stub
@@ -41,13 +45,24 @@ def article_row(adapter: ItemAdapter, run_id: int | None) -> dict:
 
 
 class StorePipeline:
-    """Writes each article once; duplicates are dropped after their URL is recorded."""
+    """Writes each article once; duplicates are dropped after their URL is recorded.
 
-    def __init__(self, engine, policy: StorePolicy, stats=None, keep_raw: bool = True):
+    The writes run off the reactor thread (``deferToThread``), one batch at a time and in
+    one transaction per batch: items that arrive while a batch is being written make up
+    the next one (at most ``WICNEWS_STORE_BATCH``). Each item has its own savepoint, so a
+    row the database refuses costs only that item; a crash loses at most the batch being
+    written, and a rerun stores it again (``INSERT ... ON CONFLICT``: idempotent). One
+    writer at a time, so near-duplicate checks see every earlier article of the crawl.
+    """
+
+    def __init__(self, engine, policy: StorePolicy, stats=None, batch_size: int = 50, keep_raw: bool = True):
         self.engine = engine
         self.policy = policy
         self.stats = stats
         self.keep_raw = keep_raw
+        self.batch_size = max(1, batch_size)
+        self._pending: list[tuple[Any, dict, dict, Deferred]] = []
+        self._busy = False
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -55,32 +70,81 @@ class StorePipeline:
         policy = StorePolicy(near_dup_threshold=s.getfloat("WICNEWS_NEAR_DUP_THRESHOLD"),
                              canonical_min_similarity=s.getfloat("WICNEWS_CANONICAL_MIN_SIMILARITY"),
                              max_candidates=s.getint("WICNEWS_NEAR_DUP_CANDIDATES"))
-        return cls(crawl_engine(crawler), policy, crawler.stats, keep_raw=s.getbool("WICNEWS_KEEP_RAW_PAGES"))
+        return cls(crawl_engine(crawler), policy, crawler.stats, s.getint("WICNEWS_STORE_BATCH"),
+                   keep_raw=s.getbool("WICNEWS_KEEP_RAW_PAGES"))
 
-    def process_item(self, item):
+    async def process_item(self, item):
         adapter = ItemAdapter(item)
         run_id = self.stats.get_value("wicnews/run_id") if self.stats else None
         row = article_row(adapter, run_id)
         fetched = {canonicalize_url(u) for u in (adapter["url"], adapter.get("requested_url"), *adapter.get("via", ())) if u}
+        urls = {url_key(u): u for u in sorted(fetched)}
         hints = {url_key(canonicalize_url(u)): "amp" for u in adapter.get("via", ()) if u}
         if adapter.get("requested_url") and canonicalize_url(adapter["requested_url"]) != canonicalize_url(adapter["url"]):
             hints.setdefault(url_key(canonicalize_url(adapter["requested_url"])), "alias")  # redirected from
-        mine = functools.cache(lambda: shingles(row["text"]))  # only when a candidate turns up
-        urls = {url_key(u): u for u in sorted(fetched)}
-        try:
-            with Session(self.engine) as session, session.begin():
-                if row["text_status"] == "stub":
-                    article_id, outcome = store_stub(session, row, urls)
-                else:
-                    article_id, outcome = store_article(
-                        session, row, urls, bands=adapter.get("bands") or (),
-                        score=lambda text: similarity(mine(), shingles(text)), policy=self.policy, hints=hints)
-                raw = adapter.get("raw")
-                if self.keep_raw and raw and article_id is not None:  # every fetch, copies included
-                    keep_raw_page(session, article_id, raw["url"], raw["headers"], raw["body"])
-        except SQLAlchemyError as exc:
+        row["_hints"] = hints
+        done: Deferred = Deferred()
+        self._pending.append((item, row, urls, done))
+        self._next_batch()
+        return await maybe_deferred_to_future(done)
+
+    def _next_batch(self) -> None:
+        if self._busy or not self._pending:
+            return
+        batch, self._pending = self._pending[:self.batch_size], self._pending[self.batch_size:]
+        self._busy = True
+        written = deferToThread(self._write, [(row, urls, ItemAdapter(item).get("bands") or (), ItemAdapter(item).get("raw"))
+                                              for item, row, urls, _ in batch])
+        written.addBoth(self._written, batch)
+
+    def _write(self, batch: list[tuple[dict, dict, Any, Any]]) -> list[Any]:
+        """In a worker thread: the batch in one transaction; per item ``(id, outcome)`` or the error.
+        A stub (a search feed's item without its page) is stored as one; every fetched page is
+        kept in ``raw_pages`` when ``keep_raw``."""
+        results: list[Any] = []
+        with Session(self.engine) as session, session.begin():
+            for row, urls, bands, raw in batch:
+                values = {k: v for k, v in row.items() if k != "_hints"}
+                mine = functools.cache(lambda values=values: shingles(values["text"]))  # only when a candidate turns up
+                try:
+                    with session.begin_nested():
+                        if values["text_status"] == "stub":
+                            article_id, outcome = store_stub(session, values, urls)
+                        else:
+                            article_id, outcome = store_article(
+                                session, values, urls, bands=bands,
+                                score=lambda text, mine=mine: similarity(mine(), shingles(text)),
+                                policy=self.policy, hints=row["_hints"])
+                        if self.keep_raw and raw and article_id is not None:  # every fetch, copies included
+                            keep_raw_page(session, article_id, raw["url"], raw["headers"], raw["body"])
+                        results.append((article_id, outcome))
+                except SQLAlchemyError as exc:
+                    results.append(exc)
+        return results
+
+    def _written(self, results, batch) -> None:
+        self._busy = False
+        if isinstance(results, Failure):  # the transaction itself failed: nothing of the batch is stored
+            error = results.value
+            results = [error] * len(batch)
+            if not isinstance(error, SQLAlchemyError):
+                logger.error("store batch failed: %s", error)
+        for (item, row, _, done), result in zip(batch, results):
+            try:
+                done.callback(self._outcome(item, row, result))
+            except DropItem as exc:
+                done.errback(Failure(exc))
+            except Exception as exc:  # a bug here must not leave the item waiting forever
+                done.errback(Failure(exc))
+        self._next_batch()
+
+    def _outcome(self, item, row: dict, result) -> Any:
+        adapter = ItemAdapter(item)
+        if isinstance(result, BaseException):
             self._inc(f"wicnews/errors/{ErrorKind.STORE_FAILED}")
-            raise DropItem(f"could not store <{adapter['url']}>: {reason(exc)}", log_level="ERROR") from exc
+            message = reason(result) if isinstance(result, SQLAlchemyError) else str(result)
+            raise DropItem(f"could not store <{adapter['url']}>: {message}", log_level="ERROR")
+        article_id, outcome = result
         if outcome == "canonical_ignored":
             self._inc("wicnews/canonical_ignored")
             logger.warning("<%s> names <%s> as canonical, an article with another text: stored under its own URL",

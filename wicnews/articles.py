@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import zlib
 from collections.abc import Iterable
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from wicnews.extract import Extracted
     from wicnews.feeds import Entry
     from wicnews.sources import Source
+    from wicnews.topic import Topic
 
 # A saved page, once decompressed, is no larger than a crawled one may be.
 MAX_PAGE_BYTES = 32 * 1024 * 1024
@@ -52,16 +54,38 @@ def item_from_page(page: Extracted, url: str, source: Source | None = None, hint
     return Article(**values)
 
 
-def prepare_item(item: Any) -> Any:
+def prepare_item(item: Any, topic: Topic | None = None) -> Any:
     """What the crawl's item pipelines do before the store, by the same classes: normalise,
-    judge relevance, compute the dedupe keys."""
+    judge relevance (against ``topic``, default the bundled one), compute the dedupe keys."""
     from wicnews.pipelines.dedupe import DedupePipeline
     from wicnews.pipelines.normalise import NormalisePipeline
     from wicnews.pipelines.relevance import RelevancePipeline
 
-    for step in (NormalisePipeline(), RelevancePipeline(), DedupePipeline()):
+    for step in (NormalisePipeline(), RelevancePipeline(topic=topic), DedupePipeline()):
         item = step.process_item(item)
     return item
+
+
+@functools.cache
+def _topic(path: str) -> Topic:
+    from wicnews.topic import load_topic
+
+    return load_topic(path)
+
+
+def prepared_page(body: bytes, url: str, headers: dict[str, str], options: dict | None = None, *,
+                  extract: str = "wicnews.extract:extract_article", source: Source | None = None, hint: Entry | None = None,
+                  requested_url: str | None = None, via: Iterable[str] = (), topic_file: str = "") -> tuple[Extracted, Any]:
+    """A crawled page's pure steps in one call, what an extraction worker runs (``wicnews.pool``):
+    ``extract`` (``module:function``, called with ``options``) -> ``item_from_page`` ->
+    ``prepare_item`` against the topic file (empty: the bundled topic). Returns the page and
+    its item; the item pipelines then skip the judgement and keys already made (the
+    CPU-heavy part), so that only the store is left on the crawl's own process."""
+    from wicnews.pool import resolve
+
+    page = resolve(extract)(body, url, headers, **(options or {}))
+    item = item_from_page(page, url, source, hint, requested_url=requested_url, via=via)
+    return page, prepare_item(item, _topic(topic_file))
 
 
 def _result(item: Any, page: Extracted) -> dict:

@@ -57,6 +57,7 @@ class ErrorKind(StrEnum):
     UNPARSABLE = "unparsable"
     NO_TEXT = "no_text"
     EXTRACT_FAILED = "extract_failed"
+    EXTRACT_TIMEOUT = "extract_timeout"
     # feeds, sitemaps and listing pages
     FEED_MALFORMED = "feed_malformed"
     SITEMAP_MALFORMED = "sitemap_malformed"

@@ -30,6 +30,23 @@ LEVELS = ("coverage", "mention", "none")
 FIELDS = ("title", "lead", "body")
 _WORD = re.compile(r"[0-9A-Za-z\u00C0-\u024F]+")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# A term's word-boundary assertions, ``(?<![...])`` and ``(?![...])``: they keep the regex
+# engine from skipping ahead to the term's first letters, so each pattern is first tried
+# without them (a superset of its matches); most articles name no term at all.
+_BOUNDARY = re.compile(r"\(\?<!\[[^\]]*\]\)|\(\?!\[[^\]]*\]\)")
+_CORES: dict[re.Pattern, re.Pattern] = {}
+
+
+def _may_match(pattern: re.Pattern, s: str) -> bool:
+    """False when ``pattern`` cannot match ``s`` (checked by its faster boundary-free core)."""
+    core = _CORES.get(pattern)
+    if core is None:
+        try:
+            core = re.compile(_BOUNDARY.sub("", pattern.pattern), pattern.flags)
+        except re.error:  # an unusual pattern: no shortcut
+            core = pattern
+        _CORES[pattern] = core
+    return core.search(s) is not None
 
 
 @dataclass(frozen=True)
@@ -160,7 +177,7 @@ def _hits(title: str, text: str, topic: Topic) -> list[_Hit]:
     memo: dict = {}
     for order, (term, pattern) in enumerate(topic.compiled.terms):
         for name, s in (("title", title), ("text", text)):
-            for m in pattern.finditer(s):
+            for m in (pattern.finditer(s) if _may_match(pattern, s) else ()):
                 if name == "title":
                     spot: tuple
                     fld, spot, window = "title", ("title",), f"{title}\n{text[:max(cut, w)]}"
@@ -218,7 +235,7 @@ def find_entities(title: str | None, text: str | None, topic: Topic | None = Non
     title, text = normalise(title), normalise(text)
     found = []
     for i, (entity, pattern) in enumerate(topic.compiled.entities):
-        count = len(pattern.findall(title)) + len(pattern.findall(text))
+        count = sum(len(pattern.findall(s)) for s in (title, text) if _may_match(pattern, s))
         if count:
             found.append((-count, i, {"name": entity.name, "kind": entity.kind, "count": count}))
     return [e for *_, e in sorted(found, key=lambda t: t[:2])]

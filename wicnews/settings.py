@@ -85,6 +85,19 @@ WICNEWS_REDIS_IDLE_SECONDS = 10
 # Webhooks file (TOML, see wicnews.webhooks): endpoints that `wicnews notify` (and `wicnews
 # schedule`, after each crawl) sends new coverage to; empty means no webhooks.
 WICNEWS_WEBHOOKS = ""
+# Extraction worker processes (wicnews.pool): -1 = one per core, 0 = extract in the crawl's
+# own process (on the reactor thread, as before the pool).
+WICNEWS_EXTRACT_WORKERS = -1
+# Seconds one page may take in a worker; a slower page is abandoned, counted as
+# extract_timeout, and its worker killed and replaced.
+WICNEWS_EXTRACT_TIMEOUT = 60.0
+# Pages handed to the workers at once (queued or being extracted); 0 = 4 per worker.
+WICNEWS_MAX_PAGES_IN_FLIGHT = 0
+# Articles written per database transaction (at most; fewer when the crawl is slow). A
+# crash loses at most one batch, which the next run stores again.
+WICNEWS_STORE_BATCH = 50
+# The extraction function, "module:function" (tests and experiments point it elsewhere).
+WICNEWS_EXTRACT_FUNCTION = "wicnews.extract:extract_article"
 
 # --- politeness ------------------------------------------------------------------------
 USER_AGENT = "wicnews/0.1 (+https://github.com/wicnews/wicnews; news monitoring; contact: wicnews@example.org)"

@@ -23,9 +23,8 @@ from scrapy.http import TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.response import get_base_url
 
-from wicnews.articles import item_from_page
 from wicnews.errors import SKIPS, ErrorKind, PageError
-from wicnews.extract import extract_article
+from wicnews.extraction import Extraction
 from wicnews.failures import classify
 from wicnews.feeds import Entry, parse_feed
 from wicnews.sitemaps import parse_sitemap
@@ -71,6 +70,7 @@ class MonitorSpider(DiscoveryMixin, scrapy.Spider):
     max_age_days: int
     min_text_chars: int
     max_replacement_ratio: float
+    extraction: Extraction
 
     def __init__(self, *args, sources=None, feed=None, sitemap=None, page=None, source_list=None, backfill=None,
                  **kwargs):
@@ -108,6 +108,7 @@ class MonitorSpider(DiscoveryMixin, scrapy.Spider):
         spider.max_age_days = settings.getint("WICNEWS_MAX_AGE_DAYS")
         spider.min_text_chars = settings.getint("WICNEWS_MIN_TEXT_CHARS")
         spider.max_replacement_ratio = settings.getfloat("WICNEWS_MAX_REPLACEMENT_RATIO")
+        spider.extraction = Extraction.from_crawler(crawler)  # in worker processes (WICNEWS_EXTRACT_WORKERS)
         return spider
 
     # --- sources ---------------------------------------------------------------------
@@ -259,18 +260,18 @@ class MonitorSpider(DiscoveryMixin, scrapy.Spider):
             yield scrapy.Request(url, callback=self.parse_article, errback=self._page_failed, dont_filter=True,
                                  cb_kwargs={"source": source, "hint": entry}, meta={"wicnews_article": True})
 
-    def parse_article(self, response, source: Source, hint: Entry, via: tuple[str, ...] = (),
-                      fallback=None):
+    async def parse_article(self, response, source: Source, hint: Entry, via: tuple[str, ...] = (),
+                            fallback=None):
         """An article page -> ``Article``. An AMP page resolves to its canonical page, which is
         fetched instead; should that fail, the AMP page's own article (``fallback``) is kept."""
         headers = {k.decode("latin-1").lower(): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
         try:
-            page = extract_article(
+            page, article = await self.extraction.prepare(
                 response.body, response.url, headers,
-                default_tz=ZoneInfo(source.timezone) if source.timezone else None,
-                min_text_chars=self.min_text_chars, max_replacement_ratio=self.max_replacement_ratio,
-                syndication=self.settings.getdict("WICNEWS_SYNDICATION"),
-            )
+                options={"default_tz": ZoneInfo(source.timezone) if source.timezone else None,
+                         "min_text_chars": self.min_text_chars, "max_replacement_ratio": self.max_replacement_ratio,
+                         "syndication": self.settings.getdict("WICNEWS_SYNDICATION")},
+                source=source, hint=hint, via=via, requested_url=response.request.meta.get("redirect_urls", [response.url])[0])
         except PageError as exc:
             self._count_error(exc.kind, str(exc), response.url)
             return dated_stub(fallback, exc.extracted)
@@ -285,8 +286,6 @@ class MonitorSpider(DiscoveryMixin, scrapy.Spider):
             self._count_error(ErrorKind.CANONICAL_UNTRUSTED, f"canonical link to another site not trusted: "
                               f"{page.canonical_claim}", response.url)
         self.crawler.stats.inc_value("wicnews/articles_extracted")
-        article = item_from_page(page, response.url, source, hint, via=via,
-                                 requested_url=response.request.meta.get("redirect_urls", [response.url])[0])
         article.raw = {"url": response.url, "headers": headers, "body": response.body}  # kept in raw_pages
         canonical = choose_canonical(response.url, page.canonical_url)  # http(s) only, sane
         if page.is_amp and not via and canonical != canonicalize_url(response.url) and self._claim(canonical):

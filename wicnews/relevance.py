@@ -237,11 +237,11 @@ def _score(hits: list[_Hit], text: str, topic: Topic) -> float:
     return sum(h.points for h in best.values())
 
 
-def _about(hits: list[_Hit]) -> bool:
+def _about(hits: list[_Hit], lead_only: bool) -> bool:
     """Whether the names stand as an article's subject: a strong name (not a descriptor) in
     the title, or in two or more spots (the lead and the body, several body paragraphs), or
     with another name in another spot, or in the lead beside another name (the conference
-    "in Wuzhen"); or,
+    "in Wuzhen"), or in the lead of a text that is all lead (a brief); or,
     with no strong name, both weak names (WIC and Wuzhen) counted in two or more spots. One
     strong mention in the lead of a story about something else, or WIC alone, is a mention."""
     strong = {h.spot for h in hits if h.counted and h.kind != "weak" and not h.descriptor}
@@ -249,7 +249,7 @@ def _about(hits: list[_Hit]) -> bool:
         return True
     named = {h.spot for h in hits if h.counted and not h.descriptor}
     lead_terms = {h.term for h in hits if h.field == "lead" and not h.descriptor}
-    if strong and (len(named) >= 2 or (("lead",) in strong and len(lead_terms) >= 2)):
+    if strong and (len(named) >= 2 or (("lead",) in strong and (lead_only or len(lead_terms) >= 2))):
         return True
     weak = [h for h in hits if h.counted and h.points > 0 and h.kind == "weak"]
     return not strong and len({h.term for h in weak}) >= 2 and len({h.spot for h in weak}) >= 2
@@ -293,6 +293,6 @@ def judge(title: str | None, text: str | None, topic: Topic | None = None) -> Re
     hits = _hits(title, text, topic)
     score = round(_score(hits, text, topic), 2)
     level = "coverage" if score >= topic.coverage else "mention" if score >= topic.mention else "none"
-    if level == "coverage" and not _about(hits):
+    if level == "coverage" and not _about(hits, not text[lead_end(text, topic):].strip()):
         level = "mention"
     return Relevance(score, level, _explain(hits), find_entities(title, text, topic))

@@ -59,9 +59,9 @@ _ORG_WORDS = re.compile(
 _WIRES = re.compile(
     r"\b(?:reuters|associated\s+press|agence\s+france[-\s]presse|afp|xinhua|bloomberg|dpa|kyodo|yonhap|"
     r"ansa|tass|interfax|ria\s+novosti|(?-i:AP|ANI|APA|SDA|ATS|CNA|EFE|PTI|IANS|UPI)|"
-    r"staff|staff\s+writers?|staff\s+reporters?|wire\s+services?|wires|correspondents?|editorial\s+board|"
+    r"staff\s+writers?|staff\s+reporters?|staff|wire\s+services?|wires|correspondents?|editorial\s+board|"
     r"editors|the\s+editors|newsdesk|news\s+desk|agencies)\b|新华社|新華社|中新社|中新网|路透社|美联社|法新社|彭博社|"
-    r"本报评论员|评论员|特约评论员", re.IGNORECASE)
+    r"本报评论员|评论员|特约评论员|\b(?:our|the|from|and|with)\b", re.IGNORECASE)
 _ORG_TYPES = ("organization", "newsmediaorganization", "corporation")
 _SPLIT = re.compile(rf"[;；、，|/&]|{_CONJUNCTIONS}")
 
@@ -102,7 +102,7 @@ def is_person(name: str, org_names: set[str] = frozenset()) -> bool:  # type: ig
         return False
     if _key(name) in org_names or any(k and k in _key(name) and len(k) > 3 for k in org_names):
         return False
-    if _ORG_WORDS.search(name) or _WIRES.search(name):
+    if _ORG_WORDS.search(name) or not re.search(r"\w\w", _WIRES.sub(" ", name)):  # "Reuters staff", not "Jane Doe, AP"
         return False
     return any(c.isalpha() for c in name)
 

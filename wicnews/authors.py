@@ -19,7 +19,9 @@ Rules, in order:
 4. Not people, dropped: e-mail addresses, URLs, handles, anything with digits (IDs), job
    titles alone ("Journalist", "Redaktion"), values longer than six words, the site's and the
    publisher's own names, and names carrying an organisation word (GmbH, Ltd, Inc, Verlag,
-   News, Nachrichten, Zeitung, Redaktion, 日报, 新闻网 ...).
+   News, Nachrichten, Zeitung, Redaktion, 日报, 新闻网 ...), news agencies and staff credits
+   (Reuters, AP, AFP, Xinhua/新华社, dpa, Bloomberg, "Reuters staff", "Staff writer",
+   "correspondent", "editorial board" ...).
 5. Duplicates that differ only in case or punctuation ("Sophie Foster", "Sophie-Foster") are one.
 
 Chinese credit lines keep their roles apart (``credits``): ``编辑``/``责编``/``责任编辑`` name
@@ -53,6 +55,13 @@ _ORG_WORDS = re.compile(
     r"post|press|tribune|herald|journal|gazette|daily|online|magazin|magazine|redaktion|newsroom|developer|"
     r"nast|agency|agentur|tv|radio|broadcasting|network|\.com|\.de|\.at|\.be)\b|日报|晚报|新闻|网$|社$|报$|電視|电视",
     re.IGNORECASE)
+# News agencies, wires and staff credits: organisations, never people ("By Reuters staff").
+_WIRES = re.compile(
+    r"\b(?:reuters|associated\s+press|agence\s+france[-\s]presse|afp|xinhua|bloomberg|dpa|kyodo|yonhap|"
+    r"ansa|tass|interfax|ria\s+novosti|(?-i:AP|ANI|APA|SDA|ATS|CNA|EFE|PTI|IANS|UPI)|"
+    r"staff\s+writers?|staff\s+reporters?|staff|wire\s+services?|wires|correspondents?|editorial\s+board|"
+    r"editors|the\s+editors|newsdesk|news\s+desk|agencies)\b|新华社|新華社|中新社|中新网|路透社|美联社|法新社|彭博社|"
+    r"本报评论员|评论员|特约评论员|\b(?:our|the|from|and|with)\b", re.IGNORECASE)
 _ORG_TYPES = ("organization", "newsmediaorganization", "corporation")
 _SPLIT = re.compile(rf"[;；、，|/&]|{_CONJUNCTIONS}")
 
@@ -93,7 +102,7 @@ def is_person(name: str, org_names: set[str] = frozenset()) -> bool:  # type: ig
         return False
     if _key(name) in org_names or any(k and k in _key(name) and len(k) > 3 for k in org_names):
         return False
-    if _ORG_WORDS.search(name):
+    if _ORG_WORDS.search(name) or not re.search(r"\w\w", _WIRES.sub(" ", name)):  # "Reuters staff", not "Jane Doe, AP"
         return False
     return any(c.isalpha() for c in name)
 

@@ -7,7 +7,9 @@ Candidates (``source`` names, in trust order):
 - ``time``: ``<time datetime>`` marked as the publication time, or inside ``<article>``;
 - ``title``: a date standing as a segment of the ``<title>`` or ``og:title``
   ("Headline | DW | 28.04.2023");
-- ``htmldate``: htmldate's verdict with its extensive search (original date);
+- ``htmldate``: htmldate's verdict with its extensive search (original date); a first-of-month
+  verdict with no evidence of that day (htmldate's reading of a bare year or month) is dropped,
+  and a full URL date ranks above it;
 - ``text``: a date-time written in the page near the headline ("2005年03月21日 11:21",
   "2022.01.20 16:31", "2022-01-20 16:31:05", "26.04.2024, 14:07 Uhr", "Nov 10, 2022 10:05am");
   one preceded by "Updated", "Aktualisiert", "更新" ... is a modification time;
@@ -306,11 +308,34 @@ def page_candidates(tree, jsonld: list[dict], url: str) -> list[Candidate]:
     return candidates
 
 
+def _day_written(html: str, day: datetime) -> bool:
+    """Whether ``html`` writes the full date ``day`` somewhere (markup included):
+    "2024-01-01", "2024/1/1", "20240101", "2024年1月1日", "1.1.2024", "January 1, 2024"."""
+    y, m, d = day.year, day.month, day.day
+    mon = datetime(2000, m, 1).strftime("%b")
+    return bool(re.search(
+        rf"(?<!\d){y}\s*[-./年]\s*0?{m}\s*[-./月]\s*0?{d}(?!\d)|(?<!\d){y}{m:02d}{d:02d}(?!\d)"
+        rf"|(?<!\d)0?{d}\s*[./-]\s*0?{m}\s*[./-]\s*{y}(?!\d)"
+        rf"|\b{mon}[a-z]*\.?\s+0?{d}(?:st|nd|rd|th)?,?\s+{y}\b|(?<!\d)0?{d}\.?\s+{mon}[a-z]*\.?,?\s+{y}\b",
+        html, re.IGNORECASE))
+
+
 def date_page(candidates: list[Candidate], htmldate_value: str | None, tz: tzinfo,
-              now: datetime | None = None) -> Dating:
-    """``page_candidates`` with htmldate's verdict put after the declared ones, reconciled."""
+              now: datetime | None = None, html: str | None = None) -> Dating:
+    """``page_candidates`` with htmldate's verdict put after the declared ones, reconciled.
+
+    htmldate turns a year alone into 1 January and a month alone into its first day: a verdict
+    on the first of a month that no candidate shares and the page (``html``) never writes is
+    such a guess, and is dropped (a wrong date is worse than none). A full date in the URL
+    ranks above htmldate's verdict."""
     parsed = parse_time(htmldate_value)
+    if parsed is not None and parsed.precision == "date" and parsed.value.day == 1 and html is not None:
+        day = parsed.value.date()
+        if not any(c.time.value.date() == day for c in candidates) and not _day_written(html, parsed.value):
+            parsed = None
     if parsed is not None:
         at = sum(1 for c in candidates if c.source in DECLARED)
+        if any(c.source == "url" for c in candidates):
+            at = next(i for i, c in enumerate(candidates) if c.source == "url") + 1
         candidates = [*candidates[:at], Candidate("htmldate", parsed), *candidates[at:]]
     return reconcile(candidates, tz, now)

@@ -222,7 +222,7 @@ def extract_article(
                        site_keys(url, org_names | {doc.sitename or ""} if doc is not None else org_names))
     language = _language(title or "", text, declared_lang)
     dating = date_page(date_candidates, doc.date if doc is not None else None,
-                       default_tz or guess_timezone(url, language))
+                       default_tz or guess_timezone(url, language), html=html)
     cn_authors, editors, origin = people.chinese_credits(text) if language == "zh" else ([], [], None)
     text = _strip_edges(text, doc.title if doc is not None else None, title)
     org_names |= {doc.sitename} if doc is not None and doc.sitename else set()

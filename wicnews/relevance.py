@@ -47,6 +47,16 @@ def _may_match(pattern: re.Pattern, s: str) -> bool:
             core = pattern
         _CORES[pattern] = core
     return core.search(s) is not None
+# A strong name used to describe a place, not as the subject: "Wuzhen, the water town that
+# has hosted the World Internet Conference", "home of the ...", "作为世界互联网大会永久举办地".
+_DESCRIPTOR_BEFORE = re.compile(
+    r"\b(?:(?:that|which)\s+(?:has\s+|have\s+)?(?:(?:annually|long|since)\s+)?host(?:s|ed)"
+    r"|(?:permanent\s+)?(?:home|venue|seat|host(?:\s+(?:city|town))?)\s+(?:of|to|for)"
+    r"|(?:(?:days|weeks|months|hours|a\s+day|a\s+week|a\s+month|shortly|soon|just|the\s+day)\s+(?:after|before)"
+    r"(?:\s+\w+){0,3}\s+(?:for|at|to))"
+    r"|(?:days|weeks|months|hours|a\s+day|a\s+week|a\s+month|shortly|soon|just|the\s+day)\s+(?:after|before))"
+    r"(?:\s+(?:the|every|each|all))?(?:\s+(?:annual|yearly))?\s+$", re.IGNORECASE)
+_DESCRIPTOR_AFTER = re.compile(r"^\s*(?:的)?\s*(?:永久)?(?:举办地|舉辦地|会址|會址|所在地|举办城市|舉辦城市|东道主|東道主)")
 
 
 @dataclass(frozen=True)
@@ -142,25 +152,51 @@ class _Hit:
     counted: bool = True
     reason: str | None = None
     points: float = 0.0
+    descriptor: bool = False
 
 
-def _fires(pattern, unless, region: str) -> bool:
-    return bool(pattern.search(region)) and not (unless and unless.search(region))
+def descriptor_spans(text: str, topic: Topic) -> list[tuple[int, int]]:
+    """Spans where a strong name describes a place rather than being the subject ("the town
+    that has hosted the World Internet Conference", "home of the ...", "世界互联网大会永久举办地"):
+    such a name is a passing mention, and it is no evidence against a negative rule."""
+    spans = []
+    for term, pattern in topic.compiled.terms:
+        if term.kind == "weak":
+            continue
+        for m in pattern.finditer(text):
+            before = _DESCRIPTOR_BEFORE.search(text[max(0, m.start() - 50):m.start()])
+            after = _DESCRIPTOR_AFTER.match(text[m.end():m.end() + 12])
+            if before or after:
+                spans.append((m.start() - (len(before.group(0)) if before else 0),
+                              m.end() + (after.end() if after else 0)))
+    return spans
 
 
-def _weak_verdict(label: str, window: str, doc: str, topic: Topic, memo: dict) -> str | None:
+def _masked(text: str, spans: list[tuple[int, int]]) -> str:
+    for a, b in spans:
+        text = text[:a] + " " * (b - a) + text[b:]
+    return text
+
+
+def _fires(pattern, unless, region: str, masked: str | None = None) -> bool:
+    return bool(pattern.search(region)) and not (unless and unless.search(region if masked is None else masked))
+
+
+def _weak_verdict(label: str, window: str, doc: str, topic: Topic, memo: dict,
+                  masked: tuple[str, str]) -> str | None:
     """Why a weak match in ``window`` does not count, or None when it counts. ``memo`` keeps
-    the document-scope rules' outcomes for the article being judged."""
+    the document-scope rules' outcomes for the article being judged; ``masked`` is the window
+    and the document with descriptor phrases blanked, where ``unless`` terms are looked for."""
     c = topic.compiled
     for i, (rule, pattern, unless) in enumerate(c.negatives):
         if rule.cancels and label not in rule.cancels:
             continue
         if rule.scope == "document":
             if i not in memo:
-                memo[i] = _fires(pattern, unless, doc)
+                memo[i] = _fires(pattern, unless, doc, masked[1])
             fired = memo[i]
         else:
-            fired = _fires(pattern, unless, window)
+            fired = _fires(pattern, unless, window, masked[0])
         if fired:
             return f"negative rule: {rule.name}"
     other = c.others[label]
@@ -173,23 +209,31 @@ def _hits(title: str, text: str, topic: Topic) -> list[_Hit]:
     cut, w = lead_end(text, topic), topic.context_window
     breaks = [m.start() for m in re.finditer("\n", text)]
     doc = f"{title}\n{text}"
+    spans = descriptor_spans(text, topic)
+    title_spans = descriptor_spans(title, topic)
+    mtitle, mtext = _masked(title, title_spans), _masked(text, spans)
+    mdoc = f"{mtitle}\n{mtext}"
     hits: list[_Hit] = []
     memo: dict = {}
     for order, (term, pattern) in enumerate(topic.compiled.terms):
         for name, s in (("title", title), ("text", text)):
             for m in (pattern.finditer(s) if _may_match(pattern, s) else ()):
+                a, b = max(0, m.start() - w), m.end() + w
                 if name == "title":
                     spot: tuple
                     fld, spot, window = "title", ("title",), f"{title}\n{text[:max(cut, w)]}"
+                    mwindow = f"{mtitle}\n{mtext[:max(cut, w)]}"
                 elif m.start() < cut:
-                    fld, spot, window = "lead", ("lead",), text[max(0, m.start() - w):m.end() + w]
+                    fld, spot, window, mwindow = "lead", ("lead",), text[a:b], mtext[a:b]
                 else:
                     fld, spot = "body", ("body", bisect.bisect(breaks, m.start()))
-                    window = text[max(0, m.start() - w):m.end() + w]
+                    window, mwindow = text[a:b], mtext[a:b]
                 hit = _Hit(term.label, term.kind, order, fld, spot, m.start(), _snippet(s, m.start(), m.end()))
                 if term.kind == "weak":
-                    hit.reason = _weak_verdict(term.label, window, doc, topic, memo)
+                    hit.reason = _weak_verdict(term.label, window, doc, topic, memo, (mwindow, mdoc))
                     hit.counted = hit.reason is None
+                elif any(x <= m.start() < y for x, y in (title_spans if name == "title" else spans)):
+                    hit.descriptor, hit.reason = True, "describes a place: counts as a passing mention"
                 hits.append(hit)
     return hits
 
@@ -201,13 +245,31 @@ def _score(hits: list[_Hit], text: str, topic: Topic) -> float:
     best: dict[tuple, _Hit] = {}
     for h in sorted((h for h in hits if h.counted), key=lambda h: h.start):
         value = wt["weak"] if h.kind == "weak" else wt["strong"]
-        h.points = value * wt[h.field] * (factor if h.field == "body" else 1.0)
+        h.points = value * wt["body" if h.descriptor else h.field] * (factor if h.field == "body" else 1.0)
         if h.spot not in best or h.points > best[h.spot].points:
             best[h.spot] = h
     for h in hits:
         if best.get(h.spot) is not h:
             h.points = 0.0
     return sum(h.points for h in best.values())
+
+
+def _about(hits: list[_Hit], lead_only: bool) -> bool:
+    """Whether the names stand as an article's subject: a strong name (not a descriptor) in
+    the title, or in two or more spots (the lead and the body, several body paragraphs), or
+    with another name in another spot, or in the lead beside another name (the conference
+    "in Wuzhen"), or in the lead of a text that is all lead (a brief); or,
+    with no strong name, both weak names (WIC and Wuzhen) counted in two or more spots. One
+    strong mention in the lead of a story about something else, or WIC alone, is a mention."""
+    strong = {h.spot for h in hits if h.counted and h.kind != "weak" and not h.descriptor}
+    if ("title",) in strong or len(strong) >= 2:
+        return True
+    named = {h.spot for h in hits if h.counted and not h.descriptor}
+    lead_terms = {h.term for h in hits if h.field == "lead" and not h.descriptor}
+    if strong and (len(named) >= 2 or (("lead",) in strong and (lead_only or len(lead_terms) >= 2))):
+        return True
+    weak = [h for h in hits if h.counted and h.points > 0 and h.kind == "weak"]
+    return not strong and len({h.term for h in weak}) >= 2 and len({h.spot for h in weak}) >= 2
 
 
 def _explain(hits: list[_Hit]) -> tuple[Match, ...]:
@@ -248,4 +310,6 @@ def judge(title: str | None, text: str | None, topic: Topic | None = None) -> Re
     hits = _hits(title, text, topic)
     score = round(_score(hits, text, topic), 2)
     level = "coverage" if score >= topic.coverage else "mention" if score >= topic.mention else "none"
+    if level == "coverage" and not _about(hits, not text[lead_end(text, topic):].strip()):
+        level = "mention"
     return Relevance(score, level, _explain(hits), find_entities(title, text, topic))

@@ -250,6 +250,9 @@ link_pattern = "/no-such-section/\\\\d+"
     assert "source topic-page: the listing page has no article links (no_links)" in result.stderr
     run = last_run(wicnews, sqlite_url)
     assert run["error_counts"] == {"no_links": 1} and run["errors"] == 1
+    [health] = json.loads(wicnews("sources", "--db", sqlite_url, "--format", "json", check=True).stdout)
+    assert health["name"] == "topic-page" and health["last_error_kind"] == "no_links"
+    assert health["consecutive_failures"] == 0 and health["last_success_at"]  # read, with a warning
 
 
 def test_backfill_usage_mistakes_are_one_line(wicnews, sqlite_url, tmp_path):

@@ -133,6 +133,7 @@ class SourcePolling:
                 poll.outcome = self.skipped[source.name]
             elif source.name in read:
                 poll.outcome, poll.validators = "read", self.validators.get(source.name, {})
+                poll.warning = getattr(spider, "source_warnings", {}).get(source.name)
                 poll.articles_new, poll.relevant_new = self.new.get(source.name, [0, 0])
             else:
                 continue

@@ -34,6 +34,7 @@ class Poll:
     kind: str
     outcome: str
     error_kind: str | None = None
+    warning: str | None = None  # read, but worth a look: no_links (it yielded no article link)
     articles_new: int = 0
     relevant_new: int = 0
     validators: dict = field(default_factory=dict)  # etag, last_modified, body_hash of a body read in full
@@ -72,6 +73,8 @@ def record_polls(session: Session, polls: list[Poll], now: datetime, backoff) ->
             state.next_poll_at = now + timedelta(seconds=backoff(state.consecutive_failures))
             continue
         state.last_success_at, state.consecutive_failures, state.next_poll_at = now, 0, None
+        if poll.warning:  # a success all the same, but the health shows it as its last error
+            state.last_error_kind, state.last_error_at = poll.warning, now
         state.polls += 1
         state.articles_total += poll.articles_new
         if poll.articles_new:

@@ -138,6 +138,7 @@ class DiscoveryMixin:
         self.crawler.stats.inc_value(f"wicnews/errors/{ErrorKind.NO_LINKS}")
         self.crawler.stats.inc_value(f"wicnews/sources/{source.name}/no_links")
         logger.warning("source %s: %s (no_links) <%s>", source.name, what, url)
+        self.source_warnings[source.name] = ErrorKind.NO_LINKS  # type: ignore[attr-defined]  # shown in its health
 
     # --- the slices of a backfill ---------------------------------------------------------
 

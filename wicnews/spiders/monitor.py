@@ -84,6 +84,7 @@ class MonitorSpider(DiscoveryMixin, scrapy.Spider):
         # per source name: read, or the kind of its failure (wicnews.polling keeps its health)
         self.sources_read: set[str] = set()
         self.source_errors: dict[str, str] = {}
+        self.source_warnings: dict[str, str] = {}  # read, but with a warning (no_links)
 
     @classmethod
     def update_settings(cls, settings):

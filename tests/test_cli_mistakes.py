@@ -164,3 +164,17 @@ def test_a_sitemap_index_of_empty_sitemaps_is_not_ok(wicnews, tmp_path):
     assert result.returncode == 1 and row[2:4] == ["no_links", "0"], result.stdout + result.stderr
     assert "3 sitemaps" in result.stdout
 
+
+
+def test_reextract_right_after_a_crawl_changes_nothing(wicnews, site, sqlite_url, tmp_path):
+    """The crawl's feed hints and zones are kept: the same extractor gives the same articles."""
+    from conftest import FAST
+
+    sources = tmp_path / "sources.toml"
+    sources.write_text(f'[[source]]\nname = "scmp"\nkind = "feed"\ntimezone = "America/New_York"\n'
+                       f'url = "{site.url("/feeds/scmp-china.rss")}"\n', encoding="utf-8")
+    env = {"WICNEWS_SOURCES": str(sources)}
+    wicnews("crawl", "--db", sqlite_url, *FAST, env=env, check=True)
+    result = wicnews("reextract", "--db", sqlite_url, env=env, check=True)
+    counts = re.search(r"(\d+) article\(s\), (\d+) changed, (\d+) unchanged", result.stdout)
+    assert counts and int(counts[1]) > 0 and counts[2] == "0" and counts[3] == counts[1], result.stdout

@@ -63,5 +63,5 @@ def fetch_page(url: str, overrides: Iterable[str] = ()) -> tuple[bytes, dict[str
         return outcome["page"]
     error = outcome.get("error")
     if error is None:
-        raise ConfigError(f"cannot fetch {url}: nothing was downloaded (see the log above)")
+        raise ConfigError(f"cannot fetch {url}: nothing was downloaded")
     raise PageError(classify(error), f"cannot fetch {url}: {error or type(error).__name__}")

@@ -285,3 +285,75 @@ def test_a_utc_time_takes_the_publishers_offset_from_a_candidate_stating_the_sam
     page = extract_article(_page_with(head, body), "https://www.example.com/music/a")
     assert page.published_at == datetime(2024, 4, 25, 8, 21, 2, tzinfo=UTC)
     assert page.published_offset == -240
+
+
+def _stored_from_crawl(engine, body: bytes, url: str, source=None, hint=None) -> int:
+    """Store an article the way the crawl does (page + source + feed hint), with its raw page."""
+    from itemadapter import ItemAdapter
+
+    from wicnews.articles import item_from_page, prepare_item
+    from wicnews.db.articles import store_article
+    from wicnews.db.raw import keep_raw_page
+    from wicnews.pipelines.store import article_row
+
+    zone = ZoneInfo(source.timezone) if source is not None and source.timezone else None
+    item = prepare_item(item_from_page(extract_article(body, url, default_tz=zone), url, source, hint))
+    with Session(engine) as s, s.begin():
+        article_id, _ = store_article(s, article_row(ItemAdapter(item), None), {})
+        keep_raw_page(s, article_id, url, {"content-type": "text/html"}, body)
+    return article_id
+
+
+def test_reextract_keeps_what_the_feed_and_the_sources_zone_told_the_crawl(sqlite_url):
+    """Re-extracting with an unchanged extractor changes nothing: a naive page time stays read
+    in the source's zone; a feed's date and author (the page has none) stay."""
+    from wicnews.db.engine import open_database
+    from wicnews.feeds import Entry
+    from wicnews.models import Article
+    from wicnews.reextract import reextract
+    from wicnews.sources import Source
+
+    engine = open_database(sqlite_url)
+    ny = Source(name="ny-wire", kind="feed", url="https://ny.example.com/feed", timezone="America/New_York")
+    naive = page("<meta property='article:published_time' content='2022-11-10 09:00'><title>Summit opens</title>",
+                 f"<article><h1>Summit opens</h1>{EN_BODY}</article>")
+    naive_id = _stored_from_crawl(engine, naive, "https://ny.example.com/a", ny)
+    other = EN_BODY.replace("delegates", "ministers")  # another story, not a duplicate of the first
+    undated = page("<title>Delegates meet</title>", f"<article><h1>Delegates meet</h1>{other}</article>")
+    hint = Entry(url="https://ny.example.com/b", published_at=datetime(2022, 11, 10, 1, 30, tzinfo=UTC),
+                 published_offset=480, authors=["Li Wei"])
+    feed_id = _stored_from_crawl(engine, undated, "https://ny.example.com/b", ny, hint)
+    assert feed_id != naive_id
+    with Session(engine) as s:
+        before = {i: {n: getattr(s.get(Article, i), n) for n in ("published_at", "published_offset",
+                                                                  "published_source", "authors", "title")}
+                  for i in (naive_id, feed_id)}
+    assert before[naive_id]["published_offset"] == -300
+    assert before[feed_id]["published_source"] == "feed" and before[feed_id]["authors"] == ["Li Wei"]
+    assert before[feed_id]["published_offset"] == 480  # the feed stated +08:00
+
+    counts = reextract(engine, sources={ny.name: ny})
+    assert counts["articles"] == 2 and counts["unchanged"] == 2 and counts["changed"] == 0, counts
+    with Session(engine) as s:
+        after = {i: {n: getattr(s.get(Article, i), n) for n in before[i]} for i in before}
+    assert after == before
+    # an article whose source is no longer in the sources file: its stored offset is the assumed zone
+    assert reextract(engine)["unchanged"] == 2
+    engine.dispose()
+
+
+def test_a_feed_time_keeps_the_offset_the_feed_states():
+    from wicnews.articles import item_from_page
+    from wicnews.feeds import parse_feed
+
+    rss = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>W</title>
+<item><title>Summit</title><link>https://w.example.com/a</link><pubDate>Thu, 10 Nov 2022 09:00:00 +0800</pubDate></item>
+<item><title>Talks</title><link>https://w.example.com/b</link><pubDate>Thu, 10 Nov 2022 09:00:00 +0000</pubDate></item>
+</channel></rss>"""
+    entries = parse_feed(rss, "https://w.example.com/feed", "application/rss+xml").entries
+    assert [e.published_offset for e in entries] == [480, 0]
+    undated = extract_article(page("<title>Talks</title>", f"<article><h1>Talks</h1>{EN_BODY}</article>"),
+                              "https://w.example.com/b")
+    for entry, offset in zip(entries, (480, 0)):
+        item = item_from_page(undated, entry.url, None, entry)
+        assert item.published_source == "feed" and item.published_offset == offset

@@ -45,8 +45,9 @@ def item_from_page(page: Extracted, url: str, source: Source | None = None, hint
                                            source.timezone if source else None)) or hint.published_at
         if when is not None and when != page.published_at:  # the feed's or sitemap's time won
             values.update(published_source="feed", published_at=when)
-            if page.published_at is None:
-                values["published_offset"] = None
+            offset = _hint_offset(hint, when, source)
+            if offset is not None or page.published_at is None:
+                values["published_offset"] = offset
     if source is not None:
         values["language"] = values.get("language") or source.language
     values.update(url=url, source=source.name if source else "extract", requested_url=requested_url or url,
@@ -54,9 +55,22 @@ def item_from_page(page: Extracted, url: str, source: Source | None = None, hint
     return Article(**values)
 
 
+def _hint_offset(hint: Entry, when: Any, source: Source | None) -> int | None:
+    """Minutes east of UTC of the zone a feed's time ``when`` was written in: the zone the
+    feed stated, else the source's zone, else unknown (None)."""
+    if hint.published_zone_stated:
+        return hint.published_offset if when == hint.published_at else None
+    if source is not None and source.timezone:
+        from zoneinfo import ZoneInfo
+
+        offset = when.astimezone(ZoneInfo(source.timezone)).utcoffset()
+        return int(offset.total_seconds() // 60) if offset is not None else None
+    return None
+
+
 def prepare_item(item: Any, topic: Topic | None = None) -> Any:
     """What the crawl's item pipelines do before the store, by the same classes: normalise,
-    judge relevance (against ``topic``, default the bundled one), compute the dedupe keys."""
+    judge relevance (against ``topic``, default the bundled profile), compute the dedupe keys."""
     from wicnews.pipelines.dedupe import DedupePipeline
     from wicnews.pipelines.normalise import NormalisePipeline
     from wicnews.pipelines.relevance import RelevancePipeline
@@ -96,12 +110,14 @@ def _result(item: Any, page: Extracted) -> dict:
     return shown
 
 
-def article_from_bytes(body: bytes, url: str, headers: dict[str, str] | None = None) -> dict:
-    """The article ``wicnews extract`` shows for a page's bytes (``PageError`` when none)."""
+def article_from_bytes(body: bytes, url: str, headers: dict[str, str] | None = None,
+                       topic: Topic | None = None) -> dict:
+    """The article ``wicnews extract`` shows for a page's bytes (``PageError`` when none),
+    judged against ``topic`` (default: the bundled profile)."""
     from wicnews.extract import extract_article
 
     page = extract_article(body, url, headers or {})
-    return _result(prepare_item(item_from_page(page, url)), page)
+    return _result(prepare_item(item_from_page(page, url), topic), page)
 
 
 def _gunzip(data: bytes, limit: int) -> bytes:
@@ -123,7 +139,7 @@ def _gunzip(data: bytes, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def article_from_file(path: Path, url: str | None = None) -> dict:
+def article_from_file(path: Path, url: str | None = None, topic: Topic | None = None) -> dict:
     """A saved page (``.html`` or gzip-compressed), with the crawl's size limit."""
     try:
         with path.open("rb") as handle:
@@ -134,13 +150,14 @@ def article_from_file(path: Path, url: str | None = None) -> dict:
         body = _gunzip(body, MAX_PAGE_BYTES)
     if len(body) > MAX_PAGE_BYTES:
         raise PageError(ErrorKind.TOO_LARGE, f"larger than {MAX_PAGE_BYTES} bytes")
-    return article_from_bytes(body, url or path.resolve().as_uri())
+    return article_from_bytes(body, url or path.resolve().as_uri(), topic=topic)
 
 
-def article_from_url(target: str, url: str | None = None, overrides: Iterable[str] = ()) -> dict:
+def article_from_url(target: str, url: str | None = None, overrides: Iterable[str] = (),
+                     topic: Topic | None = None) -> dict:
     """A page fetched the way the crawler fetches (robots.txt, size and time limits;
     ``overrides``: ``NAME=VALUE`` settings)."""
     from wicnews.fetch import fetch_page
 
     body, headers, final_url = fetch_page(target, overrides)
-    return article_from_bytes(body, url or final_url, headers)
+    return article_from_bytes(body, url or final_url, headers, topic)

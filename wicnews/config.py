@@ -36,6 +36,9 @@ _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 _SPAN = re.compile(r"\s*(\d{1,9})\s*([smhdw])\s*")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+# Settings that are ratios or similarity thresholds: a number from 0 to 1.
+RATIO_SETTINGS = frozenset({"WICNEWS_NEAR_DUP_THRESHOLD", "WICNEWS_CANONICAL_MIN_SIMILARITY",
+                            "WICNEWS_MAX_REPLACEMENT_RATIO"})
 
 
 def parse_bool(value: object, what: str = "value") -> bool:
@@ -106,6 +109,14 @@ def _coerce(name: str, raw: str, default: Any, where: str) -> Any:
         return level
     if isinstance(default, bool):
         return parse_bool(raw, f"{where} {name}")
+    if name in RATIO_SETTINGS:
+        try:
+            ratio = float(raw)
+        except ValueError:
+            ratio = -1.0
+        if not 0.0 <= ratio <= 1.0:  # also NaN
+            raise ConfigError(f"{where} {name}: expected a number from 0 to 1, got {raw!r}")
+        return ratio
     for kind, expected in ((int, "a whole number"), (float, "a number")):
         if isinstance(default, kind):
             try:

@@ -134,11 +134,13 @@ def run_crawl(settings: Settings, sources: list[Source], **spider_args) -> Crawl
     from wicnews.config import parse_spans
     from wicnews.db.engine import open_database
     from wicnews.db.locks import crawl_lock, sources_key
+    from wicnews.topic import load_topic
 
     defer_stop_signals()
     if not sources:
         raise ConfigError("no enabled sources to crawl")
     parse_spans(settings.get("WICNEWS_RECHECK_AFTER"), "WICNEWS_RECHECK_AFTER")  # a mistake stops here, not mid-crawl
+    load_topic(settings.get("WICNEWS_TOPIC") or None)  # so does a bad topic file, before the database is made
     if redis_url := settings.get("WICNEWS_REDIS_URL"):  # a distributed crawl: PostgreSQL, a reachable Redis
         from wicnews.distributed import check_database, connect
 

@@ -33,6 +33,7 @@ class Entry:
     title: str | None = None
     published_at: datetime | None = None
     published_zone_stated: bool = True  # False: written without a zone, read as UTC
+    published_offset: int | None = None  # minutes east of UTC of the zone the feed stated, if it did
     updated_at: datetime | None = None   # last modification (feed <updated>, sitemap <lastmod>)
     authors: list[str] = field(default_factory=list)
     summary: str | None = None
@@ -64,19 +65,21 @@ def _authors(item) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _entry_time(entry, *keys: str) -> tuple[datetime | None, bool]:
-    """``(when, zone_stated)`` of the first of these entry dates that reads; a date written
-    without a zone is read as UTC and reported as such."""
+def _entry_time(entry, *keys: str) -> tuple[datetime | None, bool, int | None]:
+    """``(when, zone_stated, offset)`` of the first of these entry dates that reads; a date
+    written without a zone is read as UTC and reported as such (offset None); ``offset``: the
+    stated zone's minutes east of UTC."""
     for key in keys:
         # dict.get: FeedParserDict.get("updated") would fall back to "published", with a warning
         raw, parsed = dict.get(entry, key), dict.get(entry, f"{key}_parsed")
         when = parse_time(raw) if isinstance(raw, str) else None
         if when is not None:
-            return when.instant(), when.zone_stated
-        if parsed:  # a form only feedparser reads
+            offset = when.value.utcoffset() if when.zone_stated else None
+            return when.instant(), when.zone_stated, None if offset is None else int(offset.total_seconds() // 60)
+        if parsed:  # a form only feedparser reads (its struct is in UTC; the zone it stated is lost)
             year, month, day, hour, minute, second = tuple(parsed)[:6]
-            return datetime(year, month, day, hour, minute, second, tzinfo=UTC), True
-    return None, True
+            return datetime(year, month, day, hour, minute, second, tzinfo=UTC), True, None
+    return None, True, None
 
 
 def _plain(summary: str | None) -> str | None:
@@ -162,8 +165,9 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Feed:
             continue
         authors = _authors(item)
         # RSS 1.0's dc:date arrives as "updated": with no publication date, it stands in
-        published, stated = _entry_time(item, "published", "created", "updated")
+        published, stated, offset = _entry_time(item, "published", "created", "updated")
         entries.append(Entry(url=link, title=item.get("title"), published_at=published, published_zone_stated=stated,
+                             published_offset=offset,
                              updated_at=_entry_time(item, "updated")[0], authors=authors,
                              summary=_plain(item.get("summary")), language=language,
                              outlet=(item.get("source") or {}).get("title") or None))

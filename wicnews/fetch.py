@@ -8,7 +8,18 @@ from collections.abc import Iterable
 from typing import Any
 
 from wicnews.errors import ConfigError, PageError
-from wicnews.urls import check_url
+from wicnews.urls import check_url, url_problem
+
+
+def quiet_fetch_settings(settings: Any) -> None:
+    """For the one-off fetches (``extract URL``, ``sources check``): no run log, no store, no
+    skip-seen middleware (not even its "disabled" warning), and Scrapy's log only through the
+    supported settings (``LOG_INSTALL_ROOT_HANDLER``), never a deprecated argument."""
+    settings.setdict({"WICNEWS_SKIP_SEEN": False, "ITEM_PIPELINES": {}, "LOG_INSTALL_ROOT_HANDLER": True,
+                      "EXTENSIONS": {**settings.getdict("EXTENSIONS"), "wicnews.runlog.RunLog": None},
+                      "DOWNLOADER_MIDDLEWARES": {**settings.getdict("DOWNLOADER_MIDDLEWARES"),
+                                                 "wicnews.middlewares.SkipSeenMiddleware": None}},
+                     priority="cmdline")
 
 
 def fetch_page(url: str, overrides: Iterable[str] = ()) -> tuple[bytes, dict[str, str], str]:
@@ -21,10 +32,12 @@ def fetch_page(url: str, overrides: Iterable[str] = ()) -> tuple[bytes, dict[str
     from wicnews.failures import classify
 
     check_url(url)
+    if problem := url_problem(url):
+        raise ConfigError(f"cannot fetch {url}: {problem}")
     settings = build_settings()
-    settings.setdict({"LOG_LEVEL": "ERROR", "WICNEWS_SKIP_SEEN": False, "RETRY_TIMES": 0,
-                      "EXTENSIONS": {**settings.getdict("EXTENSIONS"), "wicnews.runlog.RunLog": None},
-                      "ITEM_PIPELINES": {}}, priority="cmdline")
+    quiet_fetch_settings(settings)
+    # the outcome is reported by the caller in one line: Scrapy itself says nothing
+    settings.setdict({"LOG_ENABLED": False, "RETRY_TIMES": 0}, priority="cmdline")
     for name, value in build_settings(overrides=overrides).copy_to_dict().items():
         if name in {item.split("=", 1)[0].strip() for item in overrides}:
             settings.set(name, value, priority="cmdline")
@@ -43,12 +56,12 @@ def fetch_page(url: str, overrides: Iterable[str] = ()) -> tuple[bytes, dict[str
         def failed(self, failure):
             outcome["error"] = failure.value
 
-    process = CrawlerProcess(settings, install_root_handler=False)
+    process = CrawlerProcess(settings)
     process.crawl(OnePage)
     process.start()
     if "page" in outcome:
         return outcome["page"]
     error = outcome.get("error")
     if error is None:
-        raise ConfigError(f"cannot fetch {url}: nothing was downloaded (see the log above)")
+        raise ConfigError(f"cannot fetch {url}: nothing was downloaded")
     raise PageError(classify(error), f"cannot fetch {url}: {error or type(error).__name__}")

@@ -26,12 +26,12 @@ WICNEWS_SKIP_SEEN = True
 # Ignore feed/sitemap entries older than this many days (0 = no limit).
 WICNEWS_MAX_AGE_DAYS = 0
 # Jaccard similarity (4-token shingles) from which a new text is a near-duplicate of a
-# stored one; 0 turns near-duplicate detection off (exact duplicates are always caught).
+# stored one; 0 turns near-duplicate detection off (exact duplicates are always caught). 0 to 1.
 WICNEWS_NEAR_DUP_THRESHOLD = 0.75
 # How many stored articles sharing MinHash bands with a new text are compared with it.
 WICNEWS_NEAR_DUP_CANDIDATES = 20
 # Below this similarity, two texts under one canonical URL are different articles (the
-# page's canonical link is wrong: a template's section link, a wrong og:url).
+# page's canonical link is wrong: a template's section link, a wrong og:url). 0 to 1.
 WICNEWS_CANONICAL_MIN_SIMILARITY = 0.3
 # When to download a stored article's page again to catch edits (a new revision when its
 # title or text changed): after each of these spans since it was first stored (comma

@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from wicnews.sources import Source
 
 
+# A sitemap index's children fetched by the check: enough to tell a live index from an empty one.
+MAX_CHILD_SITEMAPS = 5
+
+
 @dataclass
 class SourceReport:
     name: str
@@ -22,6 +26,7 @@ class SourceReport:
     url: str
     status: str = "not fetched"   # ok, no_links, or an ErrorKind
     links: int = 0
+    sitemaps: int = 0               # child sitemaps of a sitemap index (fetched, up to MAX_CHILD_SITEMAPS)
     newest: datetime | None = None
     note: str = ""
 
@@ -30,9 +35,11 @@ class SourceReport:
         return self.status == "ok"
 
 
-def entries_of(source: Source, body: bytes, url: str, content_type: str, response: Any = None) -> list:
+def entries_of(source: Source, body: bytes, url: str, content_type: str, response: Any = None,
+               children: list[str] | None = None) -> list:
     """The article entries a source's answer holds, by the parsers of the crawl
-    (``PageError`` when it holds none that can be read)."""
+    (``PageError`` when it holds none that can be read). A sitemap index's child sitemaps
+    are not article links: they go to ``children`` when given."""
     from wicnews.aggregators import parse_gdelt
     from wicnews.feeds import Entry, parse_feed
     from wicnews.sitemaps import parse_sitemap
@@ -43,7 +50,9 @@ def entries_of(source: Source, body: bytes, url: str, content_type: str, respons
         return parse_gdelt(body)
     if source.kind == "sitemap":
         sitemap = parse_sitemap(body, url)
-        return sitemap.entries + [Entry(url=u) for u in sitemap.sitemaps]
+        if children is not None:
+            children.extend(sitemap.sitemaps)
+        return sitemap.entries
     import re
 
     from scrapy.linkextractors import LinkExtractor
@@ -65,10 +74,10 @@ def check_sources(sources: list[Source], settings: Any) -> list[SourceReport]:
     from wicnews.aggregators import gdelt_url
     from wicnews.errors import ErrorKind, PageError
     from wicnews.failures import classify
+    from wicnews.fetch import quiet_fetch_settings
 
     reports = {s.name: SourceReport(s.name, s.kind, s.url) for s in sources}
-    settings.setdict({"WICNEWS_SKIP_SEEN": False, "ITEM_PIPELINES": {},
-                      "EXTENSIONS": {**settings.getdict("EXTENSIONS"), "wicnews.runlog.RunLog": None}}, priority="cmdline")
+    quiet_fetch_settings(settings)
 
     class SourceCheck(scrapy.Spider):
         name = "sources-check"
@@ -83,27 +92,40 @@ def check_sources(sources: list[Source], settings: Any) -> list[SourceReport]:
                 yield scrapy.Request(url, callback=self.got, errback=self.failed, dont_filter=True,
                                      cb_kwargs={"source": source})
 
-        def got(self, response, source):
+        def got(self, response, source, child=False):
             report = reports[source.name]
             if source.kind == "page" and not isinstance(response, TextResponse):
                 report.status, report.note = ErrorKind.NOT_HTML, "the listing page is not HTML"
                 return
+            children: list[str] = []
             try:
                 entries = entries_of(source, response.body, response.url,
-                                     response.headers.get("Content-Type", b"").decode("latin-1"), response)
+                                     response.headers.get("Content-Type", b"").decode("latin-1"), response,
+                                     children=None if child else children)
             except PageError as exc:
-                report.status, report.note = exc.kind, str(exc)
+                if not child:
+                    report.status, report.note = exc.kind, str(exc)
                 return
-            report.links = len(entries)
+            report.links += len(entries)
             times = [t for e in entries if (t := e.published_at or e.updated_at)]
-            report.newest = max(times) if times else None
-            report.status = "ok" if entries else ErrorKind.NO_LINKS
+            if times:
+                report.newest = max([*times, report.newest] if report.newest else times)
+            report.status = "ok" if report.links else ErrorKind.NO_LINKS
+            if children:  # a sitemap index: its links are in its children (a few are fetched)
+                report.sitemaps = len(children)
+                report.note = f"{len(children)} sitemaps"
+                for url in children[:MAX_CHILD_SITEMAPS]:
+                    yield scrapy.Request(url, callback=self.got, errback=self.failed, dont_filter=True,
+                                         cb_kwargs={"source": source, "child": True})
 
         def failed(self, failure):
             report = reports[failure.request.cb_kwargs["source"].name]
+            if failure.request.cb_kwargs.get("child"):  # a child sitemap: the index itself answered
+                report.note += f"; a child failed: {classify(failure.value)}"
+                return
             report.status, report.note = classify(failure.value), str(failure.value) or type(failure.value).__name__
 
-    process = CrawlerProcess(settings, install_root_handler=False)
+    process = CrawlerProcess(settings)
     process.crawl(SourceCheck)
     process.start()
     return list(reports.values())

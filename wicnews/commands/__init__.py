@@ -14,7 +14,7 @@ EXIT_FAILED, EXIT_USAGE, EXIT_DATABASE = 1, 2, 3
 
 def positive(value: str) -> int:
     """argparse type: a whole number >= 1."""
-    if not value.isdigit() or int(value) < 1:
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value!r}")
     return int(value)
 

@@ -28,7 +28,7 @@ def run(args) -> int:
         if args.action == "upgrade":
             with db.schema_lock(engine):
                 db.upgrade(engine)
-        print(f"{db.safe_url(str(engine.url))}: schema {db.current_revision(engine)} (latest {db.head_revision()})")
+        print(f"{db.safe_url(str(engine.url))}: schema {db.current_revision(engine) or 'none'} (latest {db.head_revision()})")
     except (SQLAlchemyError, AlembicCommandError, OSError) as exc:  # driver, Alembic and file errors: one line
         reason = db.reason(exc) if not isinstance(exc, OSError) else (exc.strerror or str(exc))
         raise DatabaseError(f"cannot {args.action} database {db.safe_url(str(engine.url))}: {reason}") from None

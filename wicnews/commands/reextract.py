@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from wicnews.commands import add_db_option
 
 
@@ -14,15 +16,24 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from wicnews.config import database_url, parse_since
+    from wicnews.config import build_settings, parse_since, read_config_file
     from wicnews.db.engine import open_database
     from wicnews.extract import EXTRACTOR_VERSION
     from wicnews.reextract import reextract
+    from wicnews.sources import DEFAULT_FILE, parse_sources
+    from wicnews.topic import load_topic
 
     since = parse_since(args.since) if args.since else None
-    engine = open_database(database_url(args.db), must_exist=True)
+    settings = build_settings(args.db)
+    path = settings.get("WICNEWS_SOURCES") or DEFAULT_FILE  # every source, enabled or not: their zones
+    sources = {s.name: s for s in parse_sources(read_config_file(Path(path), "sources file"), str(path))}
+    topic = load_topic(settings.get("WICNEWS_TOPIC") or None)
+    options = {"min_text_chars": settings.getint("WICNEWS_MIN_TEXT_CHARS"),
+               "max_replacement_ratio": settings.getfloat("WICNEWS_MAX_REPLACEMENT_RATIO"),
+               "syndication": settings.getdict("WICNEWS_SYNDICATION")}
+    engine = open_database(settings.get("WICNEWS_DATABASE_URL"), must_exist=True, auto_upgrade=False)
     try:
-        counts = reextract(engine, since)
+        counts = reextract(engine, since, sources=sources, topic=topic, options=options)
     finally:
         engine.dispose()
     refused = sum(v for k, v in counts.items() if k.startswith("refused/"))

@@ -67,7 +67,7 @@ def run_rescore(args) -> int:
     from wicnews.rescore import rescore
 
     topic = _topic(args.topic)
-    engine = open_database(database_url(args.db), must_exist=True)
+    engine = open_database(database_url(args.db), must_exist=True, auto_upgrade=False)
     try:
         moved = rescore(engine, topic, progress=lambda n: print(f"\r{n} articles judged", end="", file=sys.stderr))
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,8 @@ from wicnews.models import PUBLIC_FIELDS, Article, ArticleEntity, ArticleUrl, Ru
 
 # Relevance levels, from the strongest: see wicnews.relevance.
 LEVELS = ("coverage", "mention", "none")
+# The largest article id a database can hold (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
 
 
 def _plain(value: Any) -> Any:
@@ -146,8 +149,9 @@ def find_article(session: Session, ident: str) -> Article | None:
     ``ident`` (any of its placements)."""
     from wicnews.urls import canonicalize_url, url_key
 
-    if ident.lstrip("#").isdigit():
-        return session.get(Article, int(ident.lstrip("#")))
+    if re.fullmatch(r"#?[0-9]+", ident.strip()):  # an id: ASCII digits within a bigint
+        number = int(ident.strip().lstrip("#"))
+        return session.get(Article, number) if number <= MAX_ID else None
     try:
         key = url_key(canonicalize_url(ident.strip()))
     except ValueError:

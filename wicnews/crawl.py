@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from wicnews.errors import ConfigError
+from wicnews.errors import ConfigError, DatabaseError
 
 if TYPE_CHECKING:
     from scrapy.settings import Settings
@@ -131,8 +131,10 @@ def run_crawl(settings: Settings, sources: list[Source], **spider_args) -> Crawl
     seeds the sources, the others join), and together they are one crawl."""
     import logging
 
+    from sqlalchemy.exc import SQLAlchemyError
+
     from wicnews.config import parse_spans
-    from wicnews.db.engine import open_database
+    from wicnews.db.engine import open_database, reason, safe_url
     from wicnews.db.locks import crawl_lock, sources_key
     from wicnews.topic import load_topic
 
@@ -161,6 +163,8 @@ def run_crawl(settings: Settings, sources: list[Source], **spider_args) -> Crawl
                 _finish(engine, run_id, "skipped")
                 return CrawlResult(run_id=run_id, status="skipped")
             return _crawl(settings, sources, engine, run_id, spider_args)
+    except SQLAlchemyError as exc:  # the run row cannot be written (a full disk, a lost server): one line
+        raise DatabaseError(f"cannot record the run in database {safe_url(str(engine.url))}: {reason(exc)}") from exc
     finally:
         engine.dispose()
 

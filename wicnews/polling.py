@@ -56,7 +56,9 @@ class SourcePolling:
     @classmethod
     def from_crawler(cls, crawler):
         s = crawler.settings
-        mw = cls(crawler, crawl_engine(crawler), s.getbool("WICNEWS_CONDITIONAL_GET"), s.getbool("WICNEWS_BACKOFF"),
+        # a recheck (WICNEWS_RECHECK) reads every source in full: an unchanged feed still lists the articles to recheck
+        conditional = s.getbool("WICNEWS_CONDITIONAL_GET") and not s.getbool("WICNEWS_RECHECK")
+        mw = cls(crawler, crawl_engine(crawler), conditional, s.getbool("WICNEWS_BACKOFF"),
                  parse_span(s.get("WICNEWS_BACKOFF_START"), "WICNEWS_BACKOFF_START"),
                  parse_span(s.get("WICNEWS_BACKOFF_MAX"), "WICNEWS_BACKOFF_MAX"), s.getint("WICNEWS_BACKOFF_AFTER"))
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)

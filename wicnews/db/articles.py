@@ -136,9 +136,42 @@ def lock_bands(session: Session, bands) -> None:
                     {"keys": keys})
 
 
+def _rehome_copy(session: Session, article_id: int, values: dict, score: Callable[[str], float],
+                 policy: StorePolicy) -> bool:
+    """The canonical page itself arrives (``values``) and the article stored under its URL came
+    from another page that named it as canonical (a wrong canonical link, page 2 naming page 1).
+    When the two texts have little in common, the stored article moves under its own page's
+    URL (its URL key, its placement the original) and frees the canonical URL for this page.
+    One conditional UPDATE (the unique ``url_key`` decides against a concurrent writer);
+    returns True when the article moved."""
+    stored_url, stored_key, stored_text = session.execute(
+        select(Article.url, Article.url_key, Article.text).where(Article.id == article_id)).one()
+    if stored_url == values["url"] or stored_key != values["url_key"] or \
+            score(stored_text) >= policy.canonical_min_similarity:
+        return False
+    own_key = session.scalar(select(ArticleUrl.url_key).where(
+        ArticleUrl.article_id == article_id, ArticleUrl.url == stored_url, ArticleUrl.url_key != stored_key,
+        ArticleUrl.fetched.is_(True)).order_by(ArticleUrl.id).limit(1))
+    if own_key is None:
+        return False
+    try:
+        with session.begin_nested():
+            result: Any = session.execute(update(Article).where(
+                Article.id == article_id, Article.url_key == stored_key, Article.url == stored_url)
+                .values(url_key=own_key, canonical_url=stored_url))
+            if result.rowcount != 1:
+                return False
+            session.execute(delete(ArticleUrl).where(ArticleUrl.url_key == stored_key,
+                                                     ArticleUrl.article_id == article_id))
+            session.execute(update(ArticleUrl).where(ArticleUrl.url_key == own_key).values(kind="original"))
+    except IntegrityError:  # its own URL belongs to another article: leave it where it is
+        return False
+    return True
+
+
 def store_article(session: Session, values: dict, other_urls: dict[str, str], bands=(),
                   score: Callable[[str], float] | None = None, policy: StorePolicy = StorePolicy(near_dup_threshold=0.0),
-                  hints: dict[str, str] | None = None) -> tuple[int, str]:
+                  hints: dict[str, str] | None = None, *, _retry: bool = True) -> tuple[int, str]:
     """Store an article unless it is already stored; returns ``(article_id, outcome)`` with
     outcome ``new``, ``duplicate``, ``near_duplicate``, ``canonical_ignored`` (stored as
     new under its own URL: its canonical URL belongs to an article with another text) or
@@ -154,7 +187,8 @@ def store_article(session: Session, values: dict, other_urls: dict[str, str], ba
     least ``policy.near_dup_threshold`` makes this one a near-duplicate (checks of texts
     sharing a band are serialised: ``lock_bands``). Either way the canonical and the
     other URLs are recorded as placements of the article. An original that arrives after its copy
-    becomes the article's representative (see ``_promote_original``).
+    becomes the article's representative (see ``_promote_original``), unless their texts have
+    little in common: then the copy keeps its text under its own URL (``_rehome_copy``).
     """
     if values.get("text_status", "full") == "full" and (stub_id := _upgrade_stub(session, values, other_urls)):
         _add_bands(session, stub_id, bands)
@@ -194,6 +228,10 @@ def store_article(session: Session, values: dict, other_urls: dict[str, str], ba
         if article_id is None:  # lost a race with a delete; let the caller retry later
             raise IntegrityError("article vanished during dedupe", None, ValueError())
         same_url = by_url is not None
+    if outcome == "duplicate" and same_url and score and _retry and values["url"] == values["canonical_url"] \
+            and _rehome_copy(session, article_id, values, score, policy):
+        # the copy that named this page moved under its own URL: this page is an article of its own
+        return store_article(session, values, other_urls, bands, score, policy, hints, _retry=False)
     if outcome == "duplicate" and score and _wrong_canonical(session, article_id, values, other_urls, score, policy):
         # two different texts under one canonical URL: the page's canonical link is wrong
         own_key = next(k for k, u in other_urls.items() if u == values["url"])
@@ -209,6 +247,8 @@ def store_article(session: Session, values: dict, other_urls: dict[str, str], ba
     promoted = outcome in ("duplicate", "near_duplicate") and _promote_original(session, article_id, values,
                                                                                   same_url=same_url)
     if outcome in ("new", "revised") or promoted:
+        if outcome == "revised":  # the old text's bands would find near-copies of a text it no longer has
+            session.execute(delete(ArticleBand).where(ArticleBand.article_id == article_id))
         _add_bands(session, article_id, bands)
         set_entities(session, article_id, (values.get("relevance") or {}).get("entities") or [])
     if promoted:

@@ -13,8 +13,8 @@ its URL is listed again (``wicnews crawl --recheck``, ``WICNEWS_RECHECK``).
 
 from __future__ import annotations
 
-import difflib
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +30,10 @@ logger = logging.getLogger(__name__)
 # A new text shorter than this share of the stored one is not taken as a revision (an
 # error page, a paywall teaser, a template that lost its article body).
 MIN_KEPT_SHARE = 0.2
+
+# The verdict columns a revision takes from the page (its entities and MinHash bands are
+# replaced by ``store_article``, which has them).
+VERDICT_FIELDS = ("relevant", "relevance_level", "relevance", "matched_terms")
 
 
 @dataclass(frozen=True)
@@ -74,18 +78,57 @@ def _paragraphs(text: str) -> list[str]:
 
 
 def _similar(a: str, b: str) -> bool:
-    """Two paragraphs are one edited paragraph when most of their words are shared."""
-    return difflib.SequenceMatcher(None, a.split(), b.split(), autojunk=False).ratio() >= 0.5
+    """Two paragraphs are one edited paragraph when most of their words are shared (Dice
+    coefficient of their word sets: linear in their length)."""
+    wa, wb = set(a.split()), set(b.split())
+    return bool(wa or wb) and 2 * len(wa & wb) / (len(wa) + len(wb)) >= 0.5
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} paragraph{'s' if n != 1 else ''} {word}"
 
 
+# At most this many removed/added paragraph pairs are compared to find edited paragraphs;
+# beyond it, the rest count as removed and added (a long page rewritten stays linear).
+MAX_PAIR_COMPARISONS = 200
+PAIR_WINDOW = 3  # a removed paragraph is compared with the next few added ones
+
+
+def _count_changes(old: list[str], new: list[str]) -> tuple[int, int, int]:
+    """``(added, removed, edited)`` paragraphs between two paragraph lists, in time linear in
+    their number: paragraphs are matched as multisets (a paragraph kept, wherever it moved,
+    is not a change); the unmatched ones are paired in order, within a small window and at
+    most ``MAX_PAIR_COMPARISONS`` times, and a pair sharing most of its words is one edit."""
+    kept = Counter(old) & Counter(new)
+    left = kept.copy()
+    removed = [p for p in old if not _take(left, p)]
+    left = kept.copy()
+    added = [p for p in new if not _take(left, p)]
+    edited, used, comparisons, start = 0, [False] * len(added), 0, 0
+    for paragraph in removed:
+        if comparisons >= MAX_PAIR_COMPARISONS:
+            break
+        for j in range(start, min(start + PAIR_WINDOW, len(added))):
+            if used[j] or comparisons >= MAX_PAIR_COMPARISONS:
+                continue
+            comparisons += 1
+            if _similar(paragraph, added[j]):
+                used[j], edited, start = True, edited + 1, j + 1
+                break
+    return len(added) - edited, len(removed) - edited, edited
+
+
+def _take(counter: Counter, key: str) -> bool:
+    if counter[key] > 0:
+        counter[key] -= 1
+        return True
+    return False
+
+
 def change_summary(old_title: str | None, old_text: str, new_title: str | None, new_text: str) -> str | None:
     """What changed between two versions of a page, in words (``title changed; 1 paragraph
     added, 2 paragraphs edited``), or None when nothing material did: case, punctuation,
-    quotes and line wrapping do not count."""
+    quotes and line wrapping do not count; paragraphs only moved are ``paragraphs moved``."""
     from wicnews.pipelines.dedupe import normalise_for_key
 
     parts = []
@@ -93,28 +136,23 @@ def change_summary(old_title: str | None, old_text: str, new_title: str | None, 
         parts.append("title changed")
     added = removed = edited = 0
     old, new = _paragraphs(old_text), _paragraphs(new_text)
+    moved = False
     if "".join(old) != "".join(new):  # not merely re-wrapped
-        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
-            if tag == "insert":
-                added += j2 - j1
-            elif tag == "delete":
-                removed += i2 - i1
-            elif tag == "replace":  # paired in order; a pair with little in common is one out, one in
-                pairs = min(i2 - i1, j2 - j1)
-                similar = sum(_similar(old[i1 + k], new[j1 + k]) for k in range(pairs))
-                edited += similar
-                added += (j2 - j1) - similar
-                removed += (i2 - i1) - similar
+        added, removed, edited = _count_changes(old, new)
+        moved = not (added or removed or edited)
     counts = [_plural(n, w) for n, w in ((added, "added"), (removed, "removed"), (edited, "edited")) if n]
     if counts:
         parts.append(", ".join(counts))
+    elif moved:
+        parts.append("paragraphs moved")
     return "; ".join(parts) or None
 
 
 def revise(session: Session, article_id: int, values: dict) -> str | None:
     """Store the page ``values`` (the ``Article`` columns of a page fetched again under the
     article's own URL) as the article's next revision when it changed materially; returns
-    the change summary, or None when nothing was stored."""
+    the change summary, or None when nothing was stored. The article takes the new
+    version's text, title and relevance verdict."""
     article = session.execute(select(Article).where(Article.id == article_id).with_for_update()).scalar_one()
     new_text = values.get("text") or ""
     summary = change_summary(article.title, article.text, values.get("title"), new_text)
@@ -134,9 +172,11 @@ def revise(session: Session, article_id: int, values: dict) -> str | None:
                                 title=values.get("title"), text=new_text, summary=summary, run_id=values.get("run_id")))
     session.flush()
     changes: dict[str, Any] = {"title": values.get("title"), "text": new_text}
-    for name in ("description", "authors", "tags", "matched_terms", "image"):
+    for name in ("description", "authors", "tags", "image"):
         if values.get(name):
             changes[name] = values[name]
+    # the new text's relevance verdict (judged before the store), even when it found nothing
+    changes.update({name: values[name] for name in VERDICT_FIELDS if name in values})
     session.execute(update(Article).where(Article.id == article_id).values(**changes))
     try:  # the new text's key, unless another article holds that exact text
         with session.begin_nested():

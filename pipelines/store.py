@@ -2,8 +2,9 @@
 
 ``INSERT ... ON CONFLICT DO NOTHING`` on the canonical-URL key and the text key: a conflict
 means the article is already stored (this run, an earlier one, or another process). A new
-text that shares an LSH band with a stored one that is at least
-``WICNEWS_NEAR_DUP_THRESHOLD`` similar is a near-duplicate of it. Either way the URL it
+text that shares an LSH band with a stored one that it resembles at least
+``WICNEWS_NEAR_DUP_THRESHOLD`` (``wicnews.pipelines.dedupe.resemblance``) is a
+near-duplicate of it. Either way the URL it
 came under is recorded as one more URL of that article. Counts ``wicnews/articles_new``,
 ``wicnews/duplicates`` (of which ``wicnews/near_duplicates``), ``wicnews/revised`` (a
 stored article's page, fetched again, changed: a new revision) and
@@ -26,7 +27,7 @@ from wicnews.db.engine import reason
 from wicnews.db.raw import keep_raw_page
 from wicnews.errors import ErrorKind
 from wicnews.models import PAGE_FIELDS, utcnow
-from wicnews.pipelines.dedupe import shingles, similarity
+from wicnews.pipelines.dedupe import fingerprint, resemblance
 from wicnews.urls import canonicalize_url, url_key
 
 logger = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ class StorePipeline:
         hints = {url_key(canonicalize_url(u)): "amp" for u in adapter.get("via", ()) if u}
         if adapter.get("requested_url") and canonicalize_url(adapter["requested_url"]) != canonicalize_url(adapter["url"]):
             hints.setdefault(url_key(canonicalize_url(adapter["requested_url"])), "alias")  # redirected from
-        mine = functools.cache(lambda: shingles(row["text"]))  # only when a candidate turns up
+        mine = functools.cache(lambda: fingerprint(row["text"]))  # only when a candidate turns up
         urls = {url_key(u): u for u in sorted(fetched)}
         try:
             with Session(self.engine) as session, session.begin():
@@ -74,7 +75,7 @@ class StorePipeline:
                 else:
                     article_id, outcome = store_article(
                         session, row, urls, bands=adapter.get("bands") or (),
-                        score=lambda text: similarity(mine(), shingles(text)), policy=self.policy, hints=hints)
+                        score=lambda text: resemblance(mine(), fingerprint(text)), policy=self.policy, hints=hints)
                 raw = adapter.get("raw")
                 if self.keep_raw and raw and article_id is not None:  # every fetch, copies included
                     keep_raw_page(session, article_id, raw["url"], raw["headers"], raw["body"])

@@ -2,7 +2,7 @@
 recall of "same article" pairs, with floors the detector must not fall below.
 
 A pair is predicted "same" the way the store decides: the two texts share an LSH band and
-their shingle similarity reaches ``WICNEWS_NEAR_DUP_THRESHOLD``. Two recalls are measured:
+their ``resemblance`` reaches ``WICNEWS_NEAR_DUP_THRESHOLD``. Two recalls are measured:
 every pair of one article's variants (copies of copies included), and each variant against
 its original (what the store compares when the original was stored first). Run with
 ``-s`` to see the figures; raise the floors when detection improves, never lower them to
@@ -16,7 +16,7 @@ from conftest import seed
 from neardup.evalset import HERE, aeb_stories, build, evaluate, load_stories
 
 from wicnews import settings
-from wicnews.pipelines.dedupe import bands, shingles, similarity
+from wicnews.pipelines.dedupe import bands, fingerprint, resemblance, shingles, similarity
 
 # Measured 2026-12-01 with the detector of this revision (4-token shingles, CJK by character,
 # 16 bands of 4 rows, threshold 0.75): see the closing note of issue 11.
@@ -38,16 +38,16 @@ def _stories(name: str) -> dict[str, list[str]]:
 
 
 def _same_as_the_store():
-    cache: dict[str, tuple[set, set]] = {}
+    cache: dict[str, tuple] = {}
 
     def features(text):
         if text not in cache:
-            cache[text] = (set(bands(text)), shingles(text))
+            cache[text] = (set(bands(text)), fingerprint(text))
         return cache[text]
 
     def same(a: str, b: str) -> bool:
-        (bands_a, sh_a), (bands_b, sh_b) = features(a), features(b)
-        return bool(bands_a & bands_b) and similarity(sh_a, sh_b) >= settings.WICNEWS_NEAR_DUP_THRESHOLD
+        (bands_a, print_a), (bands_b, print_b) = features(a), features(b)
+        return bool(bands_a & bands_b) and resemblance(print_a, print_b) >= settings.WICNEWS_NEAR_DUP_THRESHOLD
     return same
 
 

@@ -27,7 +27,7 @@ class StorePolicy:
 
     near_dup_threshold: float = 0.75      # 0: near-duplicate detection off
     canonical_min_similarity: float = 0.3  # below it, two texts under one canonical URL are different articles
-    max_candidates: int = 20               # stored articles compared per new text
+    max_candidates: int = 5                # stored articles (sharing most bands) compared per new text
 
 
 def _insert(session: Session, model) -> Any:
@@ -97,15 +97,19 @@ def _add_bands(session: Session, article_id: int, bands) -> None:
 
 def _near_duplicate(session: Session, article_id: int, bands: Iterable[str], score: Callable[[str], float],
                     policy: StorePolicy) -> int | None:
-    """The stored article whose text is most similar (at least ``policy.near_dup_threshold``) among those
-    sharing an LSH band with this one, or None."""
+    """The stored article whose text is most similar (at least ``policy.near_dup_threshold``) among the
+    ``policy.max_candidates`` sharing most LSH bands with this one, or None. One query: the
+    candidates (by the ``article_bands`` primary key, band first) joined to their texts."""
     shared = func.count().label("shared")
-    candidates = session.execute(
-        select(ArticleBand.article_id, shared).where(ArticleBand.band.in_(list(bands)), ArticleBand.article_id != article_id)
-        .group_by(ArticleBand.article_id).order_by(shared.desc(), ArticleBand.article_id).limit(policy.max_candidates)).all()
+    top = (select(ArticleBand.article_id, shared)
+           .where(ArticleBand.band.in_(list(bands)), ArticleBand.article_id != article_id)
+           .group_by(ArticleBand.article_id).order_by(shared.desc(), ArticleBand.article_id)
+           .limit(policy.max_candidates).subquery())
+    candidates = session.execute(select(Article.id, Article.text).join(top, top.c.article_id == Article.id)
+                                 .order_by(top.c.shared.desc(), Article.id)).all()
     best, best_score = None, policy.near_dup_threshold
-    for candidate_id, _ in candidates:
-        value = score(session.execute(select(Article.text).where(Article.id == candidate_id)).scalar_one())
+    for candidate_id, candidate_text in candidates:
+        value = score(candidate_text or "")
         if value >= best_score:
             best, best_score = candidate_id, value
     return best

@@ -90,23 +90,25 @@ def similarity(a: set[int], b: set[int]) -> float:
 
 
 class Fingerprint:
-    """What ``resemblance`` compares: the text's shingles and, when needed, those of each of
-    its substantial lines (paragraphs of at least ``PARAGRAPH_WORDS`` words; short lines are
-    credits, headlines, share buttons and other template lines)."""
+    """What ``resemblance`` compares: the text's 4-token shingles and, when needed, those of
+    each of its substantial lines (paragraphs of at least ``PARAGRAPH_WORDS`` words; short
+    lines are credits, headlines, share buttons and other template lines). The shingles are
+    hashed with Python's ``hash`` (fast, but per process): they are compared, never stored."""
 
     def __init__(self, text: str):
-        self.text = text
-        self.shingles = frozenset(shingles(text))
+        self._lines = [_TOKEN.findall(normalise_for_key(line)) for line in text.splitlines()]
+        self.shingles = _fast_shingles([token for line in self._lines for token in line])
 
     @functools.cached_property
     def paragraphs(self) -> tuple[frozenset[int], ...]:
-        found = []
-        for line in self.text.splitlines():
-            tokens = _TOKEN.findall(normalise_for_key(line))
-            cjk = sum(1 for t in tokens if len(t) == 1 and _CJK_CHAR.match(t))
-            if len(tokens) - cjk / 2 >= PARAGRAPH_WORDS:
-                found.append(frozenset(_shingles(tokens)))
-        return tuple(found)
+        return tuple(_fast_shingles(tokens) for tokens in self._lines
+                     if len(tokens) - sum(1 for t in tokens if _CJK_CHAR.match(t)) / 2 >= PARAGRAPH_WORDS)
+
+
+def _fast_shingles(tokens: list[str]) -> frozenset[int]:
+    if 0 < len(tokens) < SHINGLE:
+        tokens = tokens + [""] * (SHINGLE - len(tokens))
+    return frozenset(map(hash, zip(*(tokens[i:] for i in range(SHINGLE)))))
 
 
 def fingerprint(text: str) -> Fingerprint:

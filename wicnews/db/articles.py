@@ -95,7 +95,7 @@ def _add_bands(session: Session, article_id: int, bands) -> None:
     _insert_many_ignore(session, ArticleBand, [{"band": band, "article_id": article_id} for band in dict.fromkeys(bands)])
 
 
-def _near_duplicate(session: Session, article_id: int, bands: Iterable[str], score: Callable[[str], float],
+def find_near_duplicate(session: Session, article_id: int, bands: Iterable[str], score: Callable[[str], float],
                     policy: StorePolicy) -> int | None:
     """The stored article whose text is most similar (at least ``policy.near_dup_threshold``) among the
     ``policy.max_candidates`` sharing most LSH bands with this one, or None. One query: the
@@ -184,7 +184,7 @@ def store_article(session: Session, values: dict, other_urls: dict[str, str], ba
             outcome = "duplicate"
             article_id = session.execute(
                 select(ArticleUrl.article_id).where(ArticleUrl.url_key == values["url_key"])).scalar_one()
-        elif near_dup_on and score and (near := _near_duplicate(session, article_id, bands, score, policy)):
+        elif near_dup_on and score and (near := find_near_duplicate(session, article_id, bands, score, policy)):
             savepoint.rollback()
             outcome, article_id = "near_duplicate", near
         else:

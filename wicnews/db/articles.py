@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, inspect, or_, select, text, update
+from sqlalchemy import bindparam, delete, func, inspect, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -95,18 +95,30 @@ def _add_bands(session: Session, article_id: int, bands) -> None:
     _insert_many_ignore(session, ArticleBand, [{"band": band, "article_id": article_id} for band in dict.fromkeys(bands)])
 
 
-def find_near_duplicate(session: Session, article_id: int, bands: Iterable[str], score: Callable[[str], float],
-                    policy: StorePolicy) -> int | None:
-    """The stored article whose text is most similar (at least ``policy.near_dup_threshold``) among the
-    ``policy.max_candidates`` sharing most LSH bands with this one, or None. One query: the
-    candidates (by the ``article_bands`` primary key, band first) joined to their texts."""
+def _candidates_query():
+    """The stored articles sharing most bands with a text (``:bands``), other than ``:exclude``,
+    at most ``:limit``, with their texts: one statement, built once (SQLAlchemy caches its
+    compiled form), the bands looked up by the ``article_bands`` primary key (band first)."""
     shared = func.count().label("shared")
     top = (select(ArticleBand.article_id, shared)
-           .where(ArticleBand.band.in_(list(bands)), ArticleBand.article_id != article_id)
+           .where(ArticleBand.band.in_(bindparam("bands", expanding=True)), ArticleBand.article_id != bindparam("exclude"))
            .group_by(ArticleBand.article_id).order_by(shared.desc(), ArticleBand.article_id)
-           .limit(policy.max_candidates).subquery())
-    candidates = session.execute(select(Article.id, Article.text).join(top, top.c.article_id == Article.id)
-                                 .order_by(top.c.shared.desc(), Article.id)).all()
+           .limit(bindparam("limit")).subquery())
+    return select(Article.id, Article.text).join(top, top.c.article_id == Article.id).order_by(top.c.shared.desc(), Article.id)
+
+
+_CANDIDATES = _candidates_query()
+
+
+def find_near_duplicate(session: Session, article_id: int, bands: Iterable[str], score: Callable[[str], float],
+                        policy: StorePolicy) -> int | None:
+    """The stored article whose text is most similar (at least ``policy.near_dup_threshold``) among the
+    ``policy.max_candidates`` sharing most LSH bands with this one (``article_id`` excluded), or None."""
+    keys = list(dict.fromkeys(bands))
+    if not keys:
+        return None
+    candidates = session.connection().execute(
+        _CANDIDATES, {"bands": keys, "exclude": article_id, "limit": policy.max_candidates}).all()
     best, best_score = None, policy.near_dup_threshold
     for candidate_id, candidate_text in candidates:
         value = score(candidate_text or "")

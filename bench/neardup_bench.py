@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
 import multiprocessing
 import random
 import resource
@@ -44,7 +45,7 @@ from sqlalchemy.orm import Session
 
 from wicnews.db.articles import StorePolicy, find_near_duplicate, store_article
 from wicnews.db.engine import open_database
-from wicnews.models import Article, ArticleBand
+from wicnews.models import Article
 from wicnews.pipelines.dedupe import bands, fingerprint, resemblance, text_key
 from wicnews.urls import url_key
 
@@ -68,36 +69,40 @@ def row(i: int, body: str) -> dict:
 
 
 def stored(i: int, rng: random.Random) -> tuple[dict, list[str]]:
-    """Stored article ``i`` (ids from 1) and its band keys."""
+    """Stored article ``i`` (ids from 1) and its band keys. The filler's keys are plain hashes
+    of its URL and text (unique, which is all they need to be: nothing looks them up)."""
     body = text(rng)
     if i < TARGETS:
         return {**row(i, body), "id": i + 1}, bands(body)
-    return {**row(i, body), "id": i + 1}, [f"{b:02d}:{rng.getrandbits(64):016x}" for b in range(32)]
+    url = f"http://bench/{i}"
+    return ({**row(i, body), "id": i + 1, "url_key": hashlib.sha256(url.encode()).hexdigest(),
+             "text_key": hashlib.sha256(body.encode()).hexdigest()},
+            [f"{b:02d}:{rng.getrandbits(64):016x}" for b in range(32)])
 
 
 def targets() -> list[str]:
-    rng = random.Random(0)
+    rng = random.Random(0)  # the generator of the first batch
     return [stored(i, rng)[0]["text"] for i in range(TARGETS)]
 
 
 def build(url: str, n: int) -> None:
     engine = open_database(url)
     with Session(engine) as s:
-        have = s.scalar(select(func.count()).select_from(Article))
+        have = s.scalar(select(func.count()).select_from(Article)) or 0
     if have >= n:
         return
-    rng = random.Random(0)
     pg = engine.dialect.name == "postgresql"
     batch = 20000
-    for start in range(0, n, batch):
+    for start in range(have - have % batch, n, batch):
+        rng = random.Random(start)  # one generator per batch: an interrupted build resumes
         rows, band_rows = [], []
         for i in range(start, min(n, start + batch)):
             article, keys = stored(i, rng)
             rows.append(article)
             band_rows += [(key, i + 1) for key in keys]
-        if start + batch <= have:
-            continue  # built by an earlier, interrupted run: same generator, same rows
         with engine.begin() as conn:
+            if not pg:
+                conn.exec_driver_sql("PRAGMA cache_size = -500000")  # 500 MB while building
             conn.execute(insert(Article), rows)
             if pg:
                 with conn.connection.driver_connection.cursor().copy(  # type: ignore[union-attr]
@@ -105,13 +110,11 @@ def build(url: str, n: int) -> None:
                     for band_row in band_rows:
                         copy.write_row(band_row)
             else:
-                conn.execute(insert(ArticleBand), [{"band": b, "article_id": a} for b, a in band_rows])
+                conn.exec_driver_sql("INSERT INTO article_bands (band, article_id) VALUES (?, ?)", band_rows)
     with engine.begin() as conn:
         if pg:  # explicit ids: move the sequence past them
             conn.execute(text_sql("SELECT setval('articles_id_seq', (SELECT max(id) FROM articles))"))
-            conn.execute(text_sql("ANALYZE"))
-        else:
-            conn.execute(text_sql("ANALYZE"))
+        conn.execute(text_sql("ANALYZE"))
     engine.dispose()
 
 

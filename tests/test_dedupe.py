@@ -154,3 +154,28 @@ PINNED_BANDS = [
     "30:f847de62cf00bf30",
     "31:9ed7944d625dce98",
 ]
+
+
+def _story(topic: str, n: int = 5) -> list[str]:
+    return [" ".join(f"{topic} paragraph {p} sentence word{(p * 31 + w * 7) % 97} item{w}" for w in range(6))
+            for p in range(n)]
+
+
+def test_resemblance_joins_a_copy_with_a_dropped_paragraph_and_template_lines():
+    from wicnews.pipelines.dedupe import fingerprint, resemblance
+
+    original = _story("wuzhen")
+    copy = ["Share this article", "By Staff Reporter", *original[:2], *original[3:],
+            "This article was first published elsewhere and is republished with permission.", "Advertisement"]
+    a, b = fingerprint("\n\n".join(original)), fingerprint("\n".join(copy))
+    assert similarity(a.shingles, b.shingles) < 0.75 <= resemblance(a, b) <= 1.0
+
+
+def test_resemblance_keeps_stories_sharing_one_boilerplate_paragraph_apart():
+    from wicnews.pipelines.dedupe import fingerprint, resemblance
+
+    boilerplate = " ".join(f"About the conference: sentence {i} of a long boilerplate paragraph." for i in range(12))
+    one = fingerprint("\n\n".join([*_story("robots", 2), boilerplate]))
+    two = fingerprint("\n\n".join([*_story("training", 2), boilerplate]))
+    assert resemblance(one, two) < 0.75
+    assert resemblance(one, one) == 1.0 and resemblance(one, fingerprint("")) == 0.0

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, inspect, or_, select, text, update
+from sqlalchemy import Integer, bindparam, delete, func, inspect, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -103,7 +103,7 @@ def _candidates_query():
     top = (select(ArticleBand.article_id, shared)
            .where(ArticleBand.band.in_(bindparam("bands", expanding=True)), ArticleBand.article_id != bindparam("exclude"))
            .group_by(ArticleBand.article_id).order_by(shared.desc(), ArticleBand.article_id)
-           .limit(bindparam("limit")).subquery())
+           .limit(bindparam("limit", type_=Integer)).subquery())
     return select(Article.id, Article.text).join(top, top.c.article_id == Article.id).order_by(top.c.shared.desc(), Article.id)
 
 

@@ -2,8 +2,9 @@
 
 ``INSERT ... ON CONFLICT DO NOTHING`` on the canonical-URL key and the text key: a conflict
 means the article is already stored (this run, an earlier one, or another process). A new
-text that shares an LSH band with a stored one that is at least
-``WICNEWS_NEAR_DUP_THRESHOLD`` similar is a near-duplicate of it. Either way the URL it
+text that shares an LSH band with a stored one that it resembles at least
+``WICNEWS_NEAR_DUP_THRESHOLD`` (``wicnews.pipelines.dedupe.resemblance``) is a
+near-duplicate of it. Either way the URL it
 came under is recorded as one more URL of that article. Counts ``wicnews/articles_new``,
 ``wicnews/duplicates`` (of which ``wicnews/near_duplicates``) and
 ``wicnews/errors/store_failed``.
@@ -30,7 +31,7 @@ from wicnews.db.engine import reason
 from wicnews.db.raw import keep_raw_page
 from wicnews.errors import ErrorKind
 from wicnews.models import PAGE_FIELDS, utcnow
-from wicnews.pipelines.dedupe import shingles, similarity
+from wicnews.pipelines.dedupe import fingerprint, resemblance
 from wicnews.urls import canonicalize_url, url_key
 
 logger = logging.getLogger(__name__)
@@ -105,7 +106,7 @@ class StorePipeline:
         with Session(self.engine) as session, session.begin():
             for row, urls, bands, raw in batch:
                 values = {k: v for k, v in row.items() if k != "_hints"}
-                mine = functools.cache(lambda values=values: shingles(values["text"]))  # only when a candidate turns up
+                mine = functools.cache(lambda values=values: fingerprint(values["text"]))  # only when a candidate turns up
                 try:
                     with session.begin_nested():
                         if values["text_status"] == "stub":
@@ -113,7 +114,7 @@ class StorePipeline:
                         else:
                             article_id, outcome = store_article(
                                 session, values, urls, bands=bands,
-                                score=lambda text, mine=mine: similarity(mine(), shingles(text)),
+                                score=lambda text, mine=mine: resemblance(mine(), fingerprint(text)),
                                 policy=self.policy, hints=row["_hints"])
                         if self.keep_raw and raw and article_id is not None:  # every fetch, copies included
                             keep_raw_page(session, article_id, raw["url"], raw["headers"], raw["body"])

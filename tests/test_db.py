@@ -105,7 +105,7 @@ def test_near_duplicates_are_one_article(engine):
         article = s.get(Article, original)
         assert article.url == "http://orig/s" and article.text == STORY
         assert set(s.scalars(select(ArticleUrl.url).where(ArticleUrl.article_id == original))) == {"http://orig/s", "http://copy/s"}
-        assert s.scalar(select(func.count()).select_from(ArticleBand).where(ArticleBand.article_id == original)) == 16
+        assert s.scalar(select(func.count()).select_from(ArticleBand).where(ArticleBand.article_id == original)) == 32
 
 
 def test_a_near_duplicate_published_earlier_becomes_the_representative(engine):

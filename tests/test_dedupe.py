@@ -82,7 +82,7 @@ def test_another_story_on_the_same_event_is_not_similar():
 
 
 def test_bands_are_stable_and_text_order_matters():
-    assert bands(SEED_BODY) == bands(SEED_BODY) and len(bands(SEED_BODY)) == 16
+    assert bands(SEED_BODY) == bands(SEED_BODY) and len(bands(SEED_BODY)) == 32
     assert all(re.fullmatch(r"\d{2}:[0-9a-f]{16}", b) for b in bands(SEED_BODY))
     assert bands("") == [] and shingles("") == set()
     assert len(shingles("two words")) == 1  # short texts still get one shingle
@@ -96,37 +96,86 @@ def test_chinese_text_is_shingled_by_character():
 
 def test_band_function_is_pinned():
     """Stored articles keep the bands computed when they were stored: changing this function
-    needs a migration that recomputes article_bands (see migration 0002's frozen copy)."""
+    needs a migration that recomputes article_bands (see migration 0010's frozen copy)."""
     assert bands("The World Internet Conference opened in Wuzhen on Wednesday.") == PINNED_BANDS
 
 
-def test_migration_0002_copy_matches_the_live_function():
+def _migration(name: str):
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).parent.parent / "wicnews" / "migrations" / "versions" / "0002_article_bands.py"
-    spec = importlib.util.spec_from_file_location("migration_0002", path)
+    path = Path(__file__).parent.parent / "wicnews" / "migrations" / "versions" / name
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def test_migration_0010_copy_matches_the_live_function():
+    """The latest migration that recomputes the bands holds the live band function; its
+    downgrade (16 bands of 4 rows) gives the bands of migration 0002."""
+    latest, first = _migration("0010_bands_32x2.py"), _migration("0002_article_bands.py")
     for text in (SEED_BODY, "2022年世界互联网大会乌镇峰会开幕", "a b", "", BASE):
-        assert module.bands(text) == bands(text)
+        assert latest.bands(text) == bands(text)
+        assert latest.bands(text, 4) == first.bands(text)
 
 
 PINNED_BANDS = [
-    "00:8ad90e1ba566acbb",
-    "01:494ca95aa7f63a70",
-    "02:0335535406acf997",
-    "03:086ca4563a4d888e",
-    "04:61858182c0a35411",
-    "05:af475cc94c77c541",
-    "06:5c21ccfac1807a59",
-    "07:aab41e06d3302b8e",
-    "08:a8102e1913b7885a",
-    "09:b2dbd47f1fba5760",
-    "10:42af24efcdcf4844",
-    "11:c1d534d72be702dc",
-    "12:f2dfba3e03c2ecc7",
-    "13:c2bd7b38a8187e95",
-    "14:0b8e1de5ce1b751e",
-    "15:62b6358b26d8cc47",
+    "00:2b025e64d880ef55",
+    "01:1b1034e3d7f5cb12",
+    "02:5911f115d2924d56",
+    "03:1ee270585c7bc669",
+    "04:0002c6a1598d5546",
+    "05:f79e361698c5a270",
+    "06:da3aaad63ef094c6",
+    "07:e426b82ccf78b558",
+    "08:2bcdf03bbdcbdefe",
+    "09:fb5f6059670e8afb",
+    "10:9a90a7ca16022a63",
+    "11:da6c40d335bd9fe7",
+    "12:81e11010e50f9fc7",
+    "13:c678f828cf7d9c12",
+    "14:3717759846e999d4",
+    "15:b829154c6b1a5187",
+    "16:1e7e9d6a00f66e18",
+    "17:1f828962fd63cb2d",
+    "18:367b4684c8daa0ce",
+    "19:de038393d7edd3b9",
+    "20:227265326984ea8f",
+    "21:98903f964116b7ac",
+    "22:1d704e1d9a73c192",
+    "23:9ab7532ee5a9717f",
+    "24:f901acebd0aee106",
+    "25:709679f5f60c859c",
+    "26:886ab68c3572f5b5",
+    "27:0d49b363c93a3167",
+    "28:f7aa8fc5040908e5",
+    "29:c53e96e465ca1b80",
+    "30:f847de62cf00bf30",
+    "31:9ed7944d625dce98",
 ]
+
+
+def _story(topic: str, n: int = 5) -> list[str]:
+    return [" ".join(f"{topic} paragraph {p} sentence word{(p * 31 + w * 7) % 97} item{w}" for w in range(6))
+            for p in range(n)]
+
+
+def test_resemblance_joins_a_copy_with_a_dropped_paragraph_and_template_lines():
+    from wicnews.pipelines.dedupe import fingerprint, resemblance
+
+    original = _story("wuzhen")
+    copy = ["Share this article", "By Staff Reporter", *original[:2], *original[3:],
+            "This article was first published elsewhere and is republished with permission.", "Advertisement"]
+    a, b = fingerprint("\n\n".join(original)), fingerprint("\n".join(copy))
+    assert similarity(a.shingles, b.shingles) < 0.75 <= resemblance(a, b) <= 1.0
+
+
+def test_resemblance_keeps_stories_sharing_one_boilerplate_paragraph_apart():
+    from wicnews.pipelines.dedupe import fingerprint, resemblance
+
+    boilerplate = " ".join(f"About the conference: sentence {i} of a long boilerplate paragraph." for i in range(12))
+    one = fingerprint("\n\n".join([*_story("robots", 2), boilerplate]))
+    two = fingerprint("\n\n".join([*_story("training", 2), boilerplate]))
+    assert resemblance(one, two) < 0.75
+    assert resemblance(one, one) == 1.0 and resemblance(one, fingerprint("")) == 0.0

@@ -25,11 +25,14 @@ WICNEWS_AUTO_UPGRADE = True
 WICNEWS_SKIP_SEEN = True
 # Ignore feed/sitemap entries older than this many days (0 = no limit).
 WICNEWS_MAX_AGE_DAYS = 0
-# Jaccard similarity (4-token shingles) from which a new text is a near-duplicate of a
-# stored one; 0 turns near-duplicate detection off (exact duplicates are always caught). 0 to 1.
+# Resemblance (pipelines/dedupe.py ``resemblance``: the Jaccard similarity of 4-token
+# shingles, or (1 + containment) / 2 for a copy whose paragraphs are found in the other text)
+# from which a new text is a near-duplicate of a stored one; 0 turns near-duplicate
+# detection off (exact duplicates are always caught). 0 to 1.
 WICNEWS_NEAR_DUP_THRESHOLD = 0.75
-# How many stored articles sharing MinHash bands with a new text are compared with it.
-WICNEWS_NEAR_DUP_CANDIDATES = 20
+# How many stored articles sharing MinHash bands with a new text (those sharing most) are
+# compared with it.
+WICNEWS_NEAR_DUP_CANDIDATES = 5
 # Below this similarity, two texts under one canonical URL are different articles (the
 # page's canonical link is wrong: a template's section link, a wrong og:url). 0 to 1.
 WICNEWS_CANONICAL_MIN_SIMILARITY = 0.3

@@ -112,6 +112,21 @@ def aeb_stories(limit: int = 60) -> dict[str, list[str]]:
     return stories
 
 
+def fundus_stories(limit: int = 60) -> dict[str, list[str]]:
+    """Real news bodies from the fundus set (when present; 43 countries, Chinese and Japanese
+    included): every story with at least 200 CJK characters, then others, at least four
+    paragraphs each, at most ``limit``, in file order. Not used to tune the detector."""
+    cjk, other = {}, {}
+    for path in sorted((eval_dir() / "fundus" / "test_data").glob("*/*.json")):
+        for version, gold in json.loads(path.read_text(encoding="utf-8")).items():
+            paragraphs = [p.strip() for section in (gold.get("body") or {}).get("sections", [])
+                          for p in section.get("paragraphs", []) if p.strip()]
+            if len(paragraphs) >= 4:
+                many = sum(len(re.findall(r"[\u3040-\u30ff\u4e00-\u9fff]", p)) for p in paragraphs) >= 200
+                (cjk if many else other)[f"fundus-{path.parent.name}-{path.stem}-{version}"] = paragraphs
+    return dict(list({**cjk, **other}.items())[:limit])
+
+
 def build(stories: dict[str, list[str]]) -> list[tuple[str, str, str]]:
     """``(group, variant, text)`` for every story and variant: one group is one article."""
     return [(name, kind, text) for name, paragraphs in stories.items()

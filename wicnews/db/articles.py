@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, inspect, or_, select, text, update
+from sqlalchemy import Integer, bindparam, delete, func, inspect, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,7 +27,7 @@ class StorePolicy:
 
     near_dup_threshold: float = 0.75      # 0: near-duplicate detection off
     canonical_min_similarity: float = 0.3  # below it, two texts under one canonical URL are different articles
-    max_candidates: int = 20               # stored articles compared per new text
+    max_candidates: int = 5                # stored articles (sharing most bands) compared per new text
 
 
 def _insert(session: Session, model) -> Any:
@@ -95,17 +95,33 @@ def _add_bands(session: Session, article_id: int, bands) -> None:
     _insert_many_ignore(session, ArticleBand, [{"band": band, "article_id": article_id} for band in dict.fromkeys(bands)])
 
 
-def _near_duplicate(session: Session, article_id: int, bands: Iterable[str], score: Callable[[str], float],
-                    policy: StorePolicy) -> int | None:
-    """The stored article whose text is most similar (at least ``policy.near_dup_threshold``) among those
-    sharing an LSH band with this one, or None."""
+def _candidates_query():
+    """The stored articles sharing most bands with a text (``:bands``), other than ``:exclude``,
+    at most ``:limit``, with their texts: one statement, built once (SQLAlchemy caches its
+    compiled form), the bands looked up by the ``article_bands`` primary key (band first)."""
     shared = func.count().label("shared")
-    candidates = session.execute(
-        select(ArticleBand.article_id, shared).where(ArticleBand.band.in_(list(bands)), ArticleBand.article_id != article_id)
-        .group_by(ArticleBand.article_id).order_by(shared.desc(), ArticleBand.article_id).limit(policy.max_candidates)).all()
+    top = (select(ArticleBand.article_id, shared)
+           .where(ArticleBand.band.in_(bindparam("bands", expanding=True)), ArticleBand.article_id != bindparam("exclude"))
+           .group_by(ArticleBand.article_id).order_by(shared.desc(), ArticleBand.article_id)
+           .limit(bindparam("limit", type_=Integer)).subquery())
+    return select(Article.id, Article.text).join(top, top.c.article_id == Article.id).order_by(top.c.shared.desc(), Article.id)
+
+
+_CANDIDATES = _candidates_query()
+
+
+def find_near_duplicate(session: Session, article_id: int, bands: Iterable[str], score: Callable[[str], float],
+                        policy: StorePolicy) -> int | None:
+    """The stored article whose text is most similar (at least ``policy.near_dup_threshold``) among the
+    ``policy.max_candidates`` sharing most LSH bands with this one (``article_id`` excluded), or None."""
+    keys = list(dict.fromkeys(bands))
+    if not keys:
+        return None
+    candidates = session.connection().execute(
+        _CANDIDATES, {"bands": keys, "exclude": article_id, "limit": policy.max_candidates}).all()
     best, best_score = None, policy.near_dup_threshold
-    for candidate_id, _ in candidates:
-        value = score(session.execute(select(Article.text).where(Article.id == candidate_id)).scalar_one())
+    for candidate_id, candidate_text in candidates:
+        value = score(candidate_text or "")
         if value >= best_score:
             best, best_score = candidate_id, value
     return best
@@ -214,7 +230,7 @@ def store_article(session: Session, values: dict, other_urls: dict[str, str], ba
             outcome = "duplicate"
             article_id = session.execute(
                 select(ArticleUrl.article_id).where(ArticleUrl.url_key == values["url_key"])).scalar_one()
-        elif near_dup_on and score and (near := _near_duplicate(session, article_id, bands, score, policy)):
+        elif near_dup_on and score and (near := find_near_duplicate(session, article_id, bands, score, policy)):
             savepoint.rollback()
             outcome, article_id = "near_duplicate", near
         else:

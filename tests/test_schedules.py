@@ -196,8 +196,6 @@ def test_a_crawl_past_its_timeout_is_stopped_and_records_its_run(held_site, tmp_
 
 
 @pytest.mark.e2e
-@pytest.mark.xfail(strict=False, reason="product: a crawl stopped before its spider opens (SIGTERM during start-up) "
-                                        "leaves no run row; the scheduler or the crawl should record it")
 def test_a_crawl_stopped_during_start_up_exits_124_and_records_its_run(tmp_path, sqlite_url, monkeypatch):
     from sqlalchemy.orm import Session
 

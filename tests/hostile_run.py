@@ -32,4 +32,5 @@ urls.is_public_address = lambda address: str(address) in PUBLIC or _real_is_publ
 
 from wicnews.cli import main  # noqa: E402
 
-sys.exit(main(sys.argv[1:]))
+if __name__ == "__main__":  # extraction workers (forkserver) import this module again: no second crawl there
+    sys.exit(main(sys.argv[1:]))

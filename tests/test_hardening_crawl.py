@@ -146,16 +146,19 @@ def test_hostile_pages_cost_no_data(tmp_path):
         links.append(f"{base}/long/{'a' * 100_000}")
         server.routes["/feed.rss"] = ok(rss(links), "application/rss+xml")
         db = f"sqlite:///{tmp_path / 'w.db'}"
-        result = run_wicnews(["crawl", "--feed", f"{base}/feed.rss", "--db", db, *FAST], home=tmp_path)
+        # the pages share one body (a word apart): near-duplicate detection off, each page is its own case
+        result = run_wicnews(["crawl", "--feed", f"{base}/feed.rss", "--db", db, *FAST,
+                              "-s", "WICNEWS_NEAR_DUP_THRESHOLD=0"], home=tmp_path)
         assert result.returncode == 0, result.stderr
         no_traceback(result)
         assert "\x1b" not in result.stderr
-    stored = {a["title"]: a for a in json.loads(run_wicnews(["new", "--db", db, "--format", "json"], home=tmp_path).stdout)}
+    listed = run_wicnews(["new", "--all", "--db", db, "--format", "json"], home=tmp_path).stdout  # whatever their relevance
+    stored = {a["title"]: a for a in json.loads(listed)}
     assert set(stored) == {"乌镇峰会开幕", "Wuzhen summit headline", "[2J[31mWuzhen escapes", "Syndicated claim"}
     assert "世界互联网大会" in stored["乌镇峰会开幕"]["text"]
     assert all("\ufffd" not in a["text"] for a in stored.values())
     assert stored["Syndicated claim"]["canonical_url"] == f"{base}/copy.html"  # not Reuters'
-    table = run_wicnews(["new", "--db", db], home=tmp_path).stdout
+    table = run_wicnews(["new", "--all", "--db", db], home=tmp_path).stdout
     assert "\x1b" not in table
     [run] = json.loads(run_wicnews(["runs", "--db", db, "--format", "json"], home=tmp_path).stdout)
     counts = run["error_counts"]

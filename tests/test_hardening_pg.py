@@ -72,7 +72,9 @@ def test_a_postgresql_restart_mid_crawl_loses_nothing(cluster, tmp_path):
         base = f"http://127.0.0.1:{server.port}"
         server.routes["/feed.rss"] = ok(rss([f"{base}/a{i}.html" for i in range(4)] + [f"{base}/hold.html"]),
                                         "application/rss+xml")
-        args = ["crawl", "--feed", f"{base}/feed.rss", "--db", cluster.url, "-s", "DOWNLOAD_DELAY=0",
+        # the stories share one body: near-duplicate detection off, each is its own article
+        args = ["crawl", "--feed", f"{base}/feed.rss", "--db", cluster.url, "-s", "WICNEWS_NEAR_DUP_THRESHOLD=0",
+                "-s", "DOWNLOAD_DELAY=0",
                 "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_TIMES=0"]
         proc = start_wicnews(args, home=tmp_path)
         try:

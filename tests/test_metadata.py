@@ -357,3 +357,12 @@ def test_a_feed_time_keeps_the_offset_the_feed_states():
     for entry, offset in zip(entries, (480, 0)):
         item = item_from_page(undated, entry.url, None, entry)
         assert item.published_source == "feed" and item.published_offset == offset
+
+
+def test_a_headline_that_starts_with_the_site_name_is_kept():
+    """On robots.example.com, "Robots host story" is the headline, not the site's name."""
+    from wicnews.titles import best_title, site_keys
+
+    keys = site_keys("https://robots.example.com/story.html", set())
+    assert best_title([("title", "Robots host story"), ("h1", "Robots host story")], keys) == "Robots host story"
+    assert best_title([("title", "Robots"), ("h1", "Robots")], keys) is None  # the bare site name is no headline

@@ -73,6 +73,11 @@ def _is_site(segment: str, keys: set[str]) -> bool:
     return key in keys or any(len(k) >= 3 and (k in key or (key in k and len(key) >= 3)) and short for k in keys)
 
 
+def _names_the_site(value: str, keys: set[str]) -> bool:
+    key = _key(value)
+    return not key or key in keys or any(len(key) >= 3 and key in k for k in keys)
+
+
 def _is_byline(segment: str) -> bool:
     """"By Jane Doe", "Von Anna Muster und Max Beispiel": a role word, then only names (a
     headline such as "Von München bis Aachen: …" is not a byline)."""
@@ -113,7 +118,9 @@ def clean_title(title: str | None, keys: set[str]) -> str:
 def best_title(candidates: list[tuple[str, str | None]], keys: set[str]) -> str | None:
     """The headline from ``(kind, value)`` candidates in trust order (see the module rules)."""
     cleaned = [(kind, clean_title(value, keys)) for kind, value in candidates]
-    cleaned = [(kind, value) for kind, value in cleaned if value and not _is_site(value, keys)]
+    # a whole candidate is dropped only when it IS the site's name (or a part of it), not when
+    # it merely contains it: "Robots host story" on robots.example.com is a headline
+    cleaned = [(kind, value) for kind, value in cleaned if value and not _names_the_site(value, keys)]
     if not cleaned:
         return None
     declared = next((value for kind, value in cleaned if kind == "og"), None)

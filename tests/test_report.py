@@ -45,6 +45,7 @@ def seed(url: str) -> None:
                     "title": f"Story {i} <script>alert(1)</script> 乌镇", "authors": [],
                     "published_at": DAY0 + timedelta(days=offset, hours=i), "site_name": site, "language": lang,
                     "description": None, "image": None, "tags": [], "text": body, "relevant": True,
+                    "relevance_level": "coverage",
                     "matched_terms": ["Wuzhen"], "source": "t", "first_seen_at": datetime.now(timezone.utc),
                     "run_id": None}, others)
     finally:

@@ -89,6 +89,7 @@ def seed(url: str, *titles: str) -> None:
                     "url": link, "canonical_url": link, "url_key": url_key(link), "text_key": text_key(body),
                     "title": title, "authors": [], "published_at": None, "site_name": "N", "language": "zh",
                     "description": None, "image": None, "tags": [], "text": body, "relevant": True,
+                    "relevance_level": "coverage",
                     "matched_terms": ["乌镇"], "source": "t", "first_seen_at": datetime.now(timezone.utc),
                     "run_id": None}, {})
     finally:

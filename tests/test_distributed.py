@@ -21,7 +21,9 @@ REDIS = "redis://127.0.0.1:6379"
 ARTICLE_PATHS = {SEED_PATH, CHINESE_PATH, SLIGHTLY_BROKEN_PATH, UNRELATED_PATH}
 # every worker holds one request at a time, so that "three requests waiting at the gate" means
 # "each worker has one"; a short idle time ends the cycle soon after the queue is empty
-WORKER = [*FAST, "-s", "CONCURRENT_REQUESTS=1", "-s", "WICNEWS_REDIS_IDLE_SECONDS=2"]
+# Three workers on a 2-core machine: each extracts in its own process (no extraction pool of
+# its own), so the workers do not starve each other of CPU while the test waits on them.
+WORKER = [*FAST, "-s", "CONCURRENT_REQUESTS=1", "-s", "WICNEWS_REDIS_IDLE_SECONDS=2", "-s", "WICNEWS_EXTRACT_WORKERS=0"]
 
 
 @pytest.fixture

@@ -39,6 +39,7 @@ Rules:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
@@ -320,14 +321,22 @@ def _day_written(html: str, day: datetime) -> bool:
         html, re.IGNORECASE))
 
 
-def date_page(candidates: list[Candidate], htmldate_value: str | None, tz: tzinfo,
+def date_page(candidates: list[Candidate], htmldate_value: str | Callable[[], str | None] | None, tz: tzinfo,
               now: datetime | None = None, html: str | None = None) -> Dating:
     """``page_candidates`` with htmldate's verdict put after the declared ones, reconciled.
 
     htmldate turns a year alone into 1 January and a month alone into its first day: a verdict
     on the first of a month that no candidate shares and the page (``html``) never writes is
     such a guess, and is dropped (a wrong date is worse than none). A full date in the URL
-    ranks above htmldate's verdict."""
+    ranks above htmldate's verdict.
+
+    ``htmldate_value`` may be a function giving the verdict: it is called only when no
+    declared candidate is a usable publication time, the one case where the verdict can win
+    (it comes after the declared candidates and, a bare date, never refines one)."""
+    now = now or datetime.now(UTC)
+    if callable(htmldate_value):
+        declared = any(c.source in DECLARED and not c.modified and _in_range(c.time, tz, now) for c in candidates)
+        htmldate_value = None if declared else htmldate_value()
     parsed = parse_time(htmldate_value)
     if parsed is not None and parsed.precision == "date" and parsed.value.day == 1 and html is not None:
         day = parsed.value.date()

@@ -22,6 +22,7 @@ from wicnews.errors import ErrorKind, PageError
 # form feed become spaces; the others are dropped before parsing.
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _CONTROL_SPACES = re.compile(r"[\x0b\x0c]")
+_ANY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # Above this share of control and replacement characters, a body is not text (``encoding``).
 MAX_CONTROL_RATIO = 0.2
 
@@ -42,6 +43,8 @@ def strip_controls(text: str) -> str:
 def check_text(html: str) -> str:
     """A decoded page as text: ``PageError(ENCODING)`` when it is mostly control or
     replacement characters, else the text without control characters."""
+    if _ANY_CONTROL.search(html) is None and "\ufffd" not in html:  # the common case: one scan
+        return html
     junk = len(CONTROL_CHARS.findall(html)) + html.count("\ufffd")
     if junk > MAX_CONTROL_RATIO * len(html):
         raise PageError(ErrorKind.ENCODING, f"not text: {junk} of {len(html)} characters are control or replacement characters")

@@ -18,7 +18,6 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
-import trafilatura
 
 from wicnews import authors as people
 from wicnews.body import page_parts, settle_body
@@ -26,6 +25,7 @@ from wicnews.dates import guess_timezone
 from wicnews.dating import date_page, page_candidates
 from wicnews.decode import check_text, decode_html
 from wicnews.errors import ErrorKind, PageError
+from wicnews.maintext import lazy_htmldate, main_text
 from wicnews.titles import best_title, site_keys, title_candidates
 from wicnews.urls import is_http_url, registrable_domain, same_publisher
 
@@ -34,7 +34,7 @@ split_names = people.split_names
 
 # Bumped on purpose whenever a change to extraction changes what it yields for the same
 # bytes; stored per article, so `wicnews reextract` knows what an improvement can redo.
-EXTRACTOR_VERSION = 4
+EXTRACTOR_VERSION = 5
 
 # Content types that can hold an article page; anything else is rejected before parsing.
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
@@ -213,15 +213,12 @@ def extract_article(
     org_names = people.jsonld_publishers(jsonld) | set(tree.xpath('//meta[@property="og:site_name"]/@content'))
     parts = page_parts(tree, html, url, jsonld)
 
-    doc: Any = trafilatura.bare_extraction(
-        tree, url=url, with_metadata=True, include_comments=False, favor_precision=True,
-        date_extraction_params={"original_date": True, "extensive_search": True},
-    )
+    doc = main_text(tree, url)
     text = settle_body((doc.text or "") if doc is not None else "", parts)
     title = best_title(titles + [("trafilatura", doc.title if doc is not None else None)],
                        site_keys(url, org_names | {doc.sitename or ""} if doc is not None else org_names))
     language = _language(title or "", text, declared_lang)
-    dating = date_page(date_candidates, doc.date if doc is not None else None,
+    dating = date_page(date_candidates, lazy_htmldate(tree, doc.url) if doc is not None else None,
                        default_tz or guess_timezone(url, language), html=html)
     cn_authors, editors, origin = people.chinese_credits(text) if language == "zh" else ([], [], None)
     text = _strip_edges(text, doc.title if doc is not None else None, title)

@@ -17,6 +17,14 @@ def warm_up() -> None:
         from wicnews.articles import prepared_page
 
         prepared_page(PAGE, "http://127.0.0.1/warm-up.html", {"content-type": "text/html; charset=utf-8"})
+        # what only some pages reach, loaded once here rather than in every worker: the full
+        # pass's jusText stop lists and dateparser's locales and zone names (htmldate's
+        # extensive search, on a page that declares no date)
+        import dateparser
+        from trafilatura.external import jt_stoplist_init
+
+        jt_stoplist_init()
+        dateparser.parse("Thursday, 10 November 2022 10:05 CST")
     except Exception:  # a warm-up only: the real pages report their own errors
         pass
 

@@ -228,21 +228,27 @@ def page_text_near_headline(tree, limit: int = 4000) -> str:
         return ""
     chunks: list[str] = []
     start = _headline_element(tree)
-    started = start is None
     size = 0
-    for element in body.iter():
+    for element in body.iter() if start is None else _onwards(start, body):
         if element.tag in ("script", "style", "noscript", "template") or not isinstance(element.tag, str):
             continue
-        if element is start:
-            started = True
-        if started:
-            for piece in (element.text, element.tail):
-                if piece and piece.strip():
-                    chunks.append(piece.strip())
-                    size += len(piece)
-            if size > limit:
-                break
+        for piece in (element.text, element.tail):
+            if piece and piece.strip():
+                chunks.append(piece.strip())
+                size += len(piece)
+        if size > limit:
+            break
     return "\n".join(chunks)[:limit]
+
+
+def _onwards(start, top):
+    """``top.iter()`` from ``start`` on (``start`` inside ``top``), without walking what precedes it."""
+    yield from start.iter()
+    node = start
+    while node is not top and node is not None:
+        for sibling in node.itersiblings():
+            yield from sibling.iter()
+        node = node.getparent()
 
 
 def _in_range(p: ParsedTime, tz: tzinfo, now: datetime) -> bool:

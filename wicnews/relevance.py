@@ -24,7 +24,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from wicnews.matching import View
+from wicnews.matching import Pair
 from wicnews.topic import Topic, load_topic
 
 LEVELS = ("coverage", "mention", "none")
@@ -193,11 +193,10 @@ def _weak_verdict(label: str, window: str, doc: str, topic: Topic, memo: dict,
     return None
 
 
-def _hits(title: str, text: str, topic: Topic, cut: int, views: tuple[View, View]) -> list[_Hit]:
+def _hits(title: str, text: str, topic: Topic, cut: int, pair: Pair) -> list[_Hit]:
     terms = topic.compiled.terms
-    title_view, text_view = views
-    in_title = [pattern.finditer(title_view) for _, pattern in terms]
-    in_text = [pattern.finditer(text_view) for _, pattern in terms]
+    both = [pair.finditer(pattern) for _, pattern in terms]
+    in_title, in_text = [t for t, _ in both], [x for _, x in both]
     if not any(in_title) and not any(in_text):
         return []
     w = topic.context_window
@@ -289,13 +288,14 @@ def find_entities(title: str | None, text: str | None, topic: Topic | None = Non
     ``[{"name", "kind", "count"}]``, most frequent first (then in gazetteer order)."""
     topic = topic or load_topic()
     title, text = normalise(title), normalise(text)
-    return _entities(topic, (topic.compiled.view(title), topic.compiled.view(text)))
+    return _entities(topic, topic.compiled.pair(title, text))
 
 
-def _entities(topic: Topic, views: tuple[View, View]) -> list[dict]:
+def _entities(topic: Topic, pair: Pair) -> list[dict]:
     found = []
     for i, (entity, pattern) in enumerate(topic.compiled.entities):
-        count = sum(len(pattern.finditer(view)) for view in views)
+        in_title, in_text = pair.finditer(pattern)
+        count = len(in_title) + len(in_text)
         if count:
             found.append((-count, i, {"name": entity.name, "kind": entity.kind, "count": count}))
     return [e for *_, e in sorted(found, key=lambda t: t[:2])]
@@ -306,10 +306,10 @@ def judge(title: str | None, text: str | None, topic: Topic | None = None) -> Re
     topic = topic or load_topic()
     title, text = normalise(title), normalise(text)
     cut = lead_end(text, topic)
-    views = (topic.compiled.view(title), topic.compiled.view(text))
-    hits = _hits(title, text, topic, cut, views)
+    pair = topic.compiled.pair(title, text)
+    hits = _hits(title, text, topic, cut, pair)
     score = round(_score(hits, text, topic), 2)
     level = "coverage" if score >= topic.coverage else "mention" if score >= topic.mention else "none"
     if level == "coverage" and not _about(hits, not text[cut:].strip()):
         level = "mention"
-    return Relevance(score, level, _explain(hits), _entities(topic, views))
+    return Relevance(score, level, _explain(hits), _entities(topic, pair))

@@ -24,13 +24,13 @@ from functools import cached_property
 from pathlib import Path
 
 from wicnews.errors import ConfigError
-from wicnews.matching import LATIN, Folding, Lazy, View, alias_anchor, regex_anchor
+from wicnews.matching import Folding, Lazy, Pair, View, alias_anchor, regex_anchor
 
 DEFAULT_FILE = Path(__file__).parent / "topics" / "wic.toml"
 STRENGTHS = ("strong", "weak")
 ENTITY_KINDS = ("org", "person")
 SCOPES = ("window", "document")
-_LATIN = LATIN
+_LATIN = r"0-9A-Za-z\u00C0-\u024F"
 
 
 @dataclass(frozen=True)
@@ -186,13 +186,17 @@ class Compiled:
                 raise
         if not anchored:
             return Lazy(source, re.IGNORECASE)
-        anchors = [alias_anchor(a, self.fold, case_sensitive) for a in aliases]
+        anchors = [alias_anchor(a, self.fold) for a in aliases]
         anchors += [regex_anchor(f"(?:{r})", re.IGNORECASE, self.fold) for r in regexes]
         return Lazy(source, re.IGNORECASE, anchors)
 
     def view(self, text: str) -> View:
         """``text`` ready for ``finditer`` of the terms' and entities' patterns."""
         return self.fold.view(text)
+
+    def pair(self, title: str, text: str) -> Pair:
+        """An article's title and text, ready for ``Pair.finditer`` of those patterns."""
+        return Pair(self.fold, title, text)
 
 
 # --- loading and checking -------------------------------------------------------------------

@@ -11,10 +11,10 @@ its start literal occurs, and only when all its literals are there, by
 ``Lazy.finditer`` returns exactly the matches of ``pattern.finditer(text)``.
 
 Lowering agrees with the regex engine's case-insensitive comparison for every character an
-anchor may hold (ASCII, or without case) except against ``İ`` (lowered to two characters),
-``ı`` and ``ſ`` (which ``IGNORECASE`` matches to ``i`` and ``s``): a text holding one of them
-is searched the plain way. So is a pattern with an alternative without an anchor (a regex
-that starts with ``\\w+``, say).
+anchor may hold (ASCII, or without case) but for ``İ`` (lowered to two characters), ``ı`` and
+``ſ`` (which ``IGNORECASE`` matches to ``i`` and ``s``): those are made ``i`` and ``s`` first.
+A pattern with an alternative without an anchor (a regex that starts with ``\\w+``, say) is
+searched the plain way.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from collections.abc import Iterable
 from re import _constants as sre  # type: ignore[attr-defined]  # the parser's opcodes (Python >= 3.11)
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 
-_UNALIGNED = ("\u0130", "\u0131", "\u017f")
+# What IGNORECASE matches to "i" and "s" but lower() does not lower to it (İ even to two characters)
+_UNALIGNED = (("\u0130", "i"), ("\u0131", "i"), ("\u017f", "s"))
 _UNIT = (sre.LITERAL, sre.NOT_LITERAL, sre.IN, sre.ANY)
 _EMPTY = (sre.AT, sre.ASSERT, sre.ASSERT_NOT)
 _REPEATS = tuple(getattr(sre, name) for name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") if hasattr(sre, name))
@@ -87,18 +88,21 @@ class Folding:
 
 
 class View:
-    """A text and its lowered, folded copy (``low``; None when it does not line up with the
-    text), with the literals found in it and where. ``within``: a view of a text holding this
-    one (a literal not there is not here)."""
+    """A text and its lowered, folded copy (``low``, character for character), with the
+    literals found in it and where. ``within``: a view of a text holding this one (a literal
+    not there is not here)."""
 
     def __init__(self, text: str, table: dict, wide: re.Pattern, within: View | None = None):
         self.text, self.within = text, within
-        self.low: str | None = None
         self.wide = False
         if text.isascii():
             self.low = text.lower()
-        elif not any(c in text for c in _UNALIGNED):
-            low = text.lower()
+        else:
+            low = text
+            for char, plain in _UNALIGNED:
+                if char in low:
+                    low = low.replace(char, plain)
+            low = low.lower()
             self.wide = wide.search(low) is not None
             self.low = low.translate(table) if self.wide and table else low
         self.present: set[str] | None = None
@@ -109,8 +113,6 @@ class View:
         """Looks for all of the ASCII literals ``narrow`` and the others ``wide`` at once:
         ``present`` is those found."""
         low = self.low
-        if low is None:
-            return
         found = {literal: literal in low for literal in narrow}
         found.update({literal: self.wide and literal in low for literal in wide})
         self._has.update(found)
@@ -119,10 +121,9 @@ class View:
     def has(self, literal: str) -> bool:
         found = self._has.get(literal)
         if found is None:
-            if self.within is not None and self.within.low is not None and not self.within.has(literal):
+            if self.within is not None and not self.within.has(literal):
                 found = False
             else:
-                assert self.low is not None
                 found = (self.wide or literal.isascii()) and literal in self.low
             self._has[literal] = found
         return found
@@ -132,7 +133,6 @@ class View:
         if found is None:
             found, low, at = [], self.low, -1
             if self.has(literal):
-                assert low is not None
                 while (at := low.find(literal, at + 1)) >= 0:
                     found.append(at)
             self._places[literal] = found
@@ -258,7 +258,7 @@ class Lazy:
 
     def may_match(self, view: View) -> bool:
         """False when no match can be in ``view``: each alternative misses a literal there."""
-        if self.anchors is None or view.low is None:
+        if self.anchors is None:
             return True
         if view.present is not None and view.present.isdisjoint(self.firsts):
             return False
@@ -267,7 +267,7 @@ class Lazy:
 
     def finditer(self, view: View) -> list[re.Match]:
         """``list(pattern.finditer(view.text))``, trying only where an anchor occurs."""
-        if self.anchors is None or view.low is None:
+        if self.anchors is None:
             return list(self.compiled.finditer(view.text))
         starts: set[int] = set()
         has, places = view.has, view.places

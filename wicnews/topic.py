@@ -120,13 +120,9 @@ def alias_regex(alias: str, variants: dict[str, str]) -> str:
     return body
 
 
-def _union(aliases, regexes, variants: dict[str, str], case_sensitive: bool = False) -> re.Pattern | None:
-    """One pattern for a list of aliases (longest first, so a long name wins over its prefix)."""
-    source = _union_source(aliases, regexes, variants, case_sensitive)
-    return re.compile(source, re.IGNORECASE) if source is not None else None
-
-
 def _union_source(aliases, regexes, variants: dict[str, str], case_sensitive: bool = False) -> str | None:
+    """One pattern for a list of aliases (longest first, so a long name wins over its prefix),
+    compiled case-insensitively."""
     flag = "(?-i:{})" if case_sensitive else "{}"
     parts = [flag.format(alias_regex(a, variants)) for a in sorted(aliases, key=len, reverse=True)]
     parts += [f"(?:{r})" for r in regexes]
@@ -152,7 +148,7 @@ class Compiled:
     def __init__(self, topic: Topic):
         v = _variant_map(topic.variants)
         self.fold = Folding(topic.variants)
-        self._groups = 0
+        self._groups = 0  # capturing groups of the terms' regex entries
         # a term or entity without any alias or regex matches nothing: it is left out
         self.terms: list[tuple[Term, Lazy]] = [
             (t, p) for t in topic.terms if (p := self._lazy(t.aliases, t.regex, v, t.case_sensitive)) is not None]

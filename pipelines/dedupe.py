@@ -25,11 +25,11 @@ import itertools
 import operator
 import re
 import struct
-import unicodedata
 from collections.abc import Iterable
 
 from itemadapter import ItemAdapter
 
+from wicnews.normalise import nfkc
 from wicnews.urls import url_key
 
 _QUOTE_PAIRS = (("‘", "'"), ("’", "'"), ("‚", "'"), ("‛", "'"), ("“", '"'), ("”", '"'), ("„", '"'), ("‟", '"'))
@@ -53,7 +53,7 @@ _EMPTY = 1 << 64
 def normalise_for_key(text: str) -> str:
     """The text as a comparison sees it: NFKC, case-folded, the words only, one space apart.
     Re-wrapped paragraphs, curly vs straight quotes and punctuation spacing do not count."""
-    text = unicodedata.normalize("NFKC", text)
+    text = nfkc(text)
     if not text.isascii():
         for curly, straight in _QUOTE_PAIRS:  # str.translate(_QUOTES), without its slow per-character lookups
             if curly in text:

@@ -21,10 +21,10 @@ from __future__ import annotations
 import bisect
 import math
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from wicnews.matching import Pair
+from wicnews.normalise import nfkc
 from wicnews.topic import Topic, load_topic
 
 LEVELS = ("coverage", "mention", "none")
@@ -99,7 +99,7 @@ class Relevance:
 
 def normalise(text: str | None) -> str:
     """NFKC: full-width letters and digits become ASCII, compatibility forms are folded."""
-    return unicodedata.normalize("NFKC", text or "")
+    return nfkc(text or "")
 
 
 def lead_end(text: str, topic: Topic) -> int:

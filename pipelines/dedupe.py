@@ -18,16 +18,21 @@ event and an update of a story stay apart.
 
 from __future__ import annotations
 
+import collections
 import functools
 import hashlib
+import itertools
+import operator
 import re
-import unicodedata
+import struct
+from collections.abc import Iterable
 
 from itemadapter import ItemAdapter
 
+from wicnews.normalise import nfkc
 from wicnews.urls import url_key
 
-_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "‟": '"'})
+_QUOTE_PAIRS = (("‘", "'"), ("’", "'"), ("‚", "'"), ("‛", "'"), ("“", '"'), ("”", '"'), ("„", '"'), ("‟", '"'))
 _WORD = re.compile(r"\w+")
 _CJK = "\u3400-\u9fff\uf900-\ufaff"
 # Chinese has no spaces between words: a line break inside a sentence must not count.
@@ -48,13 +53,22 @@ _EMPTY = 1 << 64
 def normalise_for_key(text: str) -> str:
     """The text as a comparison sees it: NFKC, case-folded, the words only, one space apart.
     Re-wrapped paragraphs, curly vs straight quotes and punctuation spacing do not count."""
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
-    return _CJK_GAP.sub("", " ".join(_WORD.findall(text)))
+    text = nfkc(text)
+    if not text.isascii():
+        for curly, straight in _QUOTE_PAIRS:  # str.translate(_QUOTES), without its slow per-character lookups
+            if curly in text:
+                text = text.replace(curly, straight)
+    words = " ".join(_WORD.findall(text.casefold()))
+    return words if words.isascii() else _CJK_GAP.sub("", words)
 
 
 def text_key(text: str) -> str:
     """Key of an article's normalised text."""
-    return hashlib.sha256(normalise_for_key(text).encode("utf-8")).hexdigest()
+    return _sha256(normalise_for_key(text))
+
+
+def _sha256(words: str) -> str:
+    return hashlib.sha256(words.encode("utf-8")).hexdigest()
 
 
 def title_key(title: str | None) -> str | None:
@@ -72,14 +86,33 @@ def stub_text_key(url_key_value: str) -> str:
 def shingles(text: str) -> set[int]:
     """64-bit hashes of the text's 4-token shingles; a token is a word, or one Chinese
     character (Chinese is not written with spaces)."""
-    return _shingles(_TOKEN.findall(normalise_for_key(text)))
+    return set(_hashes(normalise_for_key(text)))
 
 
-def _shingles(tokens: list[str]) -> set[int]:
+def _hashes(words: str) -> tuple[int, ...]:
+    """The ``shingles`` of a normalised text, in its order (a repeated shingle repeats): each
+    shingle's tokens joined by ``\\x1f``, hashed by BLAKE2b (8 bytes, big-endian). Stored in
+    the database through the bands: the same for ever."""
+    if words.isascii() or not _CJK_CHAR.search(words):  # the tokens are the words, one space apart
+        tokens = words.encode("utf-8").split(b" ") if words else []
+    else:  # a token never holds \x1f: split the encoded join, so that all are encoded at once
+        found = _TOKEN.findall(words)
+        tokens = "\x1f".join(found).encode("utf-8").split(b"\x1f") if found else []
     if len(tokens) < SHINGLE:
-        tokens = tokens + [""] * (SHINGLE - len(tokens)) if tokens else []
-    return {int.from_bytes(hashlib.blake2b("\x1f".join(tokens[i:i + SHINGLE]).encode("utf-8"), digest_size=8).digest(),
-                           "big") for i in range(max(0, len(tokens) - SHINGLE + 1))}
+        tokens = tokens + [b""] * (SHINGLE - len(tokens)) if tokens else []
+    return _blake64(list(map(b"\x1f".join, zip(*(tokens[i:] for i in range(SHINGLE))))))
+
+
+_BLAKE = hashlib.blake2b(digest_size=8)
+_COPY, _UPDATE, _DIGEST = type(_BLAKE).copy, type(_BLAKE).update, type(_BLAKE).digest
+
+
+def _blake64(data: list[bytes]) -> tuple[int, ...]:
+    """``int.from_bytes(blake2b(d, digest_size=8).digest(), "big")`` of each of ``data``,
+    each step mapped over all of them at once."""
+    hashers = list(map(_COPY, itertools.repeat(_BLAKE, len(data))))
+    collections.deque(map(_UPDATE, hashers, data), maxlen=0)
+    return struct.unpack(f">{len(hashers)}Q", b"".join(map(_DIGEST, hashers)))
 
 
 def similarity(a: set[int], b: set[int]) -> float:
@@ -143,37 +176,47 @@ def resemblance(a: Fingerprint, b: Fingerprint) -> float:
     return jaccard
 
 
-def minhash(shingle_set: set[int]) -> list[int]:
+def minhash(shingle_set: Iterable[int]) -> list[int]:
     """MinHash signature by one-permutation hashing: each (already uniformly hashed) shingle
     falls in bin ``h % SLOTS``; a bin keeps its least ``h // SLOTS``. An empty bin borrows
     from the next non-empty one to its right, marked by the distance (rotation
     densification), so two texts agree on a bin with probability close to their Jaccard
     similarity."""
-    if not shingle_set:
+    ordered = sorted(shingle_set, reverse=True)  # the least hash of a bin is written last
+    if not ordered:
         return []
-    bins = [_EMPTY] * SLOTS
-    for h in shingle_set:
-        slot, value = h % SLOTS, h // SLOTS
-        bins[slot] = min(bins[slot], value)
+    least = dict(zip(map(operator.mod, ordered, itertools.repeat(SLOTS)), ordered))
+    if len(least) == SLOTS:
+        return [least[i] // SLOTS for i in range(SLOTS)]
     signature = []
     for i in range(SLOTS):
         for distance in range(SLOTS):
-            value = bins[(i + distance) % SLOTS]
-            if value != _EMPTY:
-                signature.append(value + distance * _EMPTY)
+            h = least.get((i + distance) % SLOTS)
+            if h is not None:
+                signature.append(h // SLOTS + distance * _EMPTY)
                 break
     return signature
 
 
 def bands(text: str) -> list[str]:
     """LSH band keys of a text (``"<band>:<hash>"``); texts sharing one are candidates."""
-    signature = minhash(shingles(text))
+    return _bands(_hashes(normalise_for_key(text)))
+
+
+def _bands(hashes: Iterable[int]) -> list[str]:
+    signature = minhash(hashes)
     keys = []
     for band in range(len(signature) // ROWS):
         rows = signature[band * ROWS:(band + 1) * ROWS]
         digest = hashlib.blake2b(b"".join(v.to_bytes(16, "big") for v in rows), digest_size=8).hexdigest()
         keys.append(f"{band:02d}:{digest}")
     return keys
+
+
+def text_keys(text: str) -> tuple[str, list[str]]:
+    """``(text_key(text), bands(text))``, the text normalised once."""
+    words = normalise_for_key(text)
+    return _sha256(words), _bands(_hashes(words))
 
 
 class DedupePipeline:
@@ -189,6 +232,5 @@ class DedupePipeline:
             return item
         adapter["text_status"] = "full"
         if not adapter.get("text_key"):  # else computed already, in an extraction worker (same text)
-            adapter["text_key"] = text_key(adapter["text"])
-            adapter["bands"] = bands(adapter["text"])
+            adapter["text_key"], adapter["bands"] = text_keys(adapter["text"])
         return item

@@ -13,7 +13,10 @@ from wicnews.urls import canonicalize_url, choose_canonical
 __all__ = ["NormalisePipeline", "clean_line", "clean_text"]
 
 
-_SPACES = re.compile(r"[ \t\u00a0\u3000\u2000-\u200b\u202f\u205f]+")
+# A run of spaces, tabs and Unicode blanks becomes one space: _RUNS finds the runs that are not
+# one space already, _ODD_SPACE is a quick sign of those that are not double spaces.
+_RUNS = re.compile(r"[ \t\u00a0\u3000\u2000-\u200b\u202f\u205f]{2,}|[\t\u00a0\u3000\u2000-\u200b\u202f\u205f]")
+_ODD_SPACE = re.compile(r"[\t\u00a0\u3000\u2000-\u200b\u202f\u205f]")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
 
@@ -26,8 +29,9 @@ def clean_text(text: str | None) -> str:
     if not text:
         return ""
     text = unicodedata.normalize("NFC", _CONTROLS.sub(" ", text)).replace("\r\n", "\n").replace("\r", "\n")
-    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
-    return _BLANK_LINES.sub("\n", "\n".join(line for line in lines if line)).strip()
+    if "  " in text or _ODD_SPACE.search(text):  # else each run is one space already
+        text = _RUNS.sub(" ", text)  # (runs never span lines: one pass over the text)
+    return _BLANK_LINES.sub("\n", "\n".join(line for line in map(str.strip, text.split("\n")) if line)).strip()
 
 
 def clean_line(text: str | None) -> str:

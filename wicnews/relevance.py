@@ -21,32 +21,16 @@ from __future__ import annotations
 import bisect
 import math
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
+from wicnews.matching import Pair
+from wicnews.normalise import nfkc
 from wicnews.topic import Topic, load_topic
 
 LEVELS = ("coverage", "mention", "none")
 FIELDS = ("title", "lead", "body")
 _WORD = re.compile(r"[0-9A-Za-z\u00C0-\u024F]+")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-# A term's word-boundary assertions, ``(?<![...])`` and ``(?![...])``: they keep the regex
-# engine from skipping ahead to the term's first letters, so each pattern is first tried
-# without them (a superset of its matches); most articles name no term at all.
-_BOUNDARY = re.compile(r"\(\?<!\[[^\]]*\]\)|\(\?!\[[^\]]*\]\)")
-_CORES: dict[re.Pattern, re.Pattern] = {}
-
-
-def _may_match(pattern: re.Pattern, s: str) -> bool:
-    """False when ``pattern`` cannot match ``s`` (checked by its faster boundary-free core)."""
-    core = _CORES.get(pattern)
-    if core is None:
-        try:
-            core = re.compile(_BOUNDARY.sub("", pattern.pattern), pattern.flags)
-        except re.error:  # an unusual pattern: no shortcut
-            core = pattern
-        _CORES[pattern] = core
-    return core.search(s) is not None
 # A strong name used to describe a place, not as the subject: "Wuzhen, the water town that
 # has hosted the World Internet Conference", "home of the ...", "作为世界互联网大会永久举办地".
 _DESCRIPTOR_BEFORE = re.compile(
@@ -115,7 +99,7 @@ class Relevance:
 
 def normalise(text: str | None) -> str:
     """NFKC: full-width letters and digits become ASCII, compatibility forms are folded."""
-    return unicodedata.normalize("NFKC", text or "")
+    return nfkc(text or "")
 
 
 def lead_end(text: str, topic: Topic) -> int:
@@ -155,15 +139,19 @@ class _Hit:
     descriptor: bool = False
 
 
-def descriptor_spans(text: str, topic: Topic) -> list[tuple[int, int]]:
+def descriptor_spans(text: str, topic: Topic, found: list[list[re.Match]] | None = None) -> list[tuple[int, int]]:
     """Spans where a strong name describes a place rather than being the subject ("the town
     that has hosted the World Internet Conference", "home of the ...", "世界互联网大会永久举办地"):
-    such a name is a passing mention, and it is no evidence against a negative rule."""
+    such a name is a passing mention, and it is no evidence against a negative rule.
+    ``found``: each term's matches in ``text``, when known already."""
+    if found is None:
+        view = topic.compiled.view(text)
+        found = [pattern.finditer(view) for _, pattern in topic.compiled.terms]
     spans = []
-    for term, pattern in topic.compiled.terms:
+    for (term, _), matches in zip(topic.compiled.terms, found):
         if term.kind == "weak":
             continue
-        for m in pattern.finditer(text):
+        for m in matches:
             before = _DESCRIPTOR_BEFORE.search(text[max(0, m.start() - 50):m.start()])
             after = _DESCRIPTOR_AFTER.match(text[m.end():m.end() + 12])
             if before or after:
@@ -205,19 +193,24 @@ def _weak_verdict(label: str, window: str, doc: str, topic: Topic, memo: dict,
     return None
 
 
-def _hits(title: str, text: str, topic: Topic) -> list[_Hit]:
-    cut, w = lead_end(text, topic), topic.context_window
+def _hits(title: str, text: str, topic: Topic, cut: int, pair: Pair) -> list[_Hit]:
+    terms = topic.compiled.terms
+    both = [pair.finditer(pattern) for _, pattern in terms]
+    in_title, in_text = [t for t, _ in both], [x for _, x in both]
+    if not any(in_title) and not any(in_text):
+        return []
+    w = topic.context_window
     breaks = [m.start() for m in re.finditer("\n", text)]
     doc = f"{title}\n{text}"
-    spans = descriptor_spans(text, topic)
-    title_spans = descriptor_spans(title, topic)
+    spans = descriptor_spans(text, topic, in_text)
+    title_spans = descriptor_spans(title, topic, in_title)
     mtitle, mtext = _masked(title, title_spans), _masked(text, spans)
     mdoc = f"{mtitle}\n{mtext}"
     hits: list[_Hit] = []
     memo: dict = {}
-    for order, (term, pattern) in enumerate(topic.compiled.terms):
-        for name, s in (("title", title), ("text", text)):
-            for m in (pattern.finditer(s) if _may_match(pattern, s) else ()):
+    for order, (term, _) in enumerate(terms):
+        for name, s, found in (("title", title, in_title[order]), ("text", text, in_text[order])):
+            for m in found:
                 a, b = max(0, m.start() - w), m.end() + w
                 if name == "title":
                     spot: tuple
@@ -241,7 +234,7 @@ def _hits(title: str, text: str, topic: Topic) -> list[_Hit]:
 def _score(hits: list[_Hit], text: str, topic: Topic) -> float:
     """Credits each spot's best counted hit with the spot's points; returns the total."""
     wt = topic.weights
-    factor = length_factor(text, topic)
+    factor = length_factor(text, topic) if any(h.counted and h.field == "body" for h in hits) else 1.0
     best: dict[tuple, _Hit] = {}
     for h in sorted((h for h in hits if h.counted), key=lambda h: h.start):
         value = wt["weak"] if h.kind == "weak" else wt["strong"]
@@ -295,9 +288,14 @@ def find_entities(title: str | None, text: str | None, topic: Topic | None = Non
     ``[{"name", "kind", "count"}]``, most frequent first (then in gazetteer order)."""
     topic = topic or load_topic()
     title, text = normalise(title), normalise(text)
+    return _entities(topic, topic.compiled.pair(title, text))
+
+
+def _entities(topic: Topic, pair: Pair) -> list[dict]:
     found = []
     for i, (entity, pattern) in enumerate(topic.compiled.entities):
-        count = sum(len(pattern.findall(s)) for s in (title, text) if _may_match(pattern, s))
+        in_title, in_text = pair.finditer(pattern)
+        count = len(in_title) + len(in_text)
         if count:
             found.append((-count, i, {"name": entity.name, "kind": entity.kind, "count": count}))
     return [e for *_, e in sorted(found, key=lambda t: t[:2])]
@@ -307,9 +305,11 @@ def judge(title: str | None, text: str | None, topic: Topic | None = None) -> Re
     """The verdict on an article (``topic`` defaults to the bundled WIC profile)."""
     topic = topic or load_topic()
     title, text = normalise(title), normalise(text)
-    hits = _hits(title, text, topic)
+    cut = lead_end(text, topic)
+    pair = topic.compiled.pair(title, text)
+    hits = _hits(title, text, topic, cut, pair)
     score = round(_score(hits, text, topic), 2)
     level = "coverage" if score >= topic.coverage else "mention" if score >= topic.mention else "none"
-    if level == "coverage" and not _about(hits, not text[lead_end(text, topic):].strip()):
+    if level == "coverage" and not _about(hits, not text[cut:].strip()):
         level = "mention"
-    return Relevance(score, level, _explain(hits), find_entities(title, text, topic))
+    return Relevance(score, level, _explain(hits), _entities(topic, pair))

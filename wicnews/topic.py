@@ -11,7 +11,7 @@ one, raising ``ConfigError("file: ...")`` (one line) for any mistake. Matching r
 * ``aliases`` are literal (spaces match any run of whitespace); ``regex`` entries are raw
   regular expressions (``(?-i:...)`` makes one case-sensitive).
 
-Regexes are compiled once per ``Topic`` (``Topic.compiled``), never per article.
+Regexes are compiled once per ``Topic`` (``Topic.compiled``, each on first use), never per article.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from functools import cached_property
 from pathlib import Path
 
 from wicnews.errors import ConfigError
+from wicnews.matching import Folding, Lazy, Pair, View, alias_anchor, regex_anchor
 
 DEFAULT_FILE = Path(__file__).parent / "topics" / "wic.toml"
 STRENGTHS = ("strong", "weak")
@@ -119,29 +120,79 @@ def alias_regex(alias: str, variants: dict[str, str]) -> str:
     return body
 
 
-def _union(aliases, regexes, variants: dict[str, str], case_sensitive: bool = False) -> re.Pattern | None:
-    """One pattern for a list of aliases (longest first, so a long name wins over its prefix)."""
+def _union_source(aliases, regexes, variants: dict[str, str], case_sensitive: bool = False) -> str | None:
+    """One pattern for a list of aliases (longest first, so a long name wins over its prefix),
+    compiled case-insensitively."""
     flag = "(?-i:{})" if case_sensitive else "{}"
     parts = [flag.format(alias_regex(a, variants)) for a in sorted(aliases, key=len, reverse=True)]
     parts += [f"(?:{r})" for r in regexes]
-    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
+    return "|".join(parts) if parts else None
+
+
+class _AnyOf:
+    """Searches like the union of group-free patterns: a match of any of them (or None)."""
+
+    def __init__(self, patterns: list[Lazy]):
+        self.patterns = patterns
+
+    def search(self, text: str) -> re.Match | None:
+        return next((m for p in self.patterns if (m := p.search(text)) is not None), None)
 
 
 class Compiled:
-    """The compiled patterns of a topic: one per term, entity, negative rule, and context."""
+    """The patterns of a topic: one per term, entity, negative rule, and context. Each is
+    compiled on first use (``wicnews.matching.Lazy``); terms and entities are looked for only
+    where their anchors occur (``view`` a text, then ``finditer``). The regex entries are
+    compiled now, so that a bad one fails when the topic is read, as a compiled union would."""
 
     def __init__(self, topic: Topic):
         v = _variant_map(topic.variants)
+        self.fold = Folding(topic.variants)
+        self._groups = 0  # capturing groups of the terms' regex entries
         # a term or entity without any alias or regex matches nothing: it is left out
-        self.terms: list[tuple[Term, re.Pattern]] = [
-            (t, p) for t in topic.terms if (p := _union(t.aliases, t.regex, v, t.case_sensitive)) is not None]
-        self.entities: list[tuple[Entity, re.Pattern]] = [
-            (e, p) for e in topic.entities if (p := _union(e.aliases, e.regex, v, e.case_sensitive)) is not None]
-        self.negatives = [(n, _union(n.aliases, n.regex, v), _union(n.unless, (), v)) for n in topic.negatives]
-        self.context = _union(topic.context, topic.context_regex, v)
+        self.terms: list[tuple[Term, Lazy]] = [
+            (t, p) for t in topic.terms if (p := self._lazy(t.aliases, t.regex, v, t.case_sensitive)) is not None]
+        term_groups = self._groups
+        self.entities: list[tuple[Entity, Lazy]] = [
+            (e, p) for e in topic.entities if (p := self._lazy(e.aliases, e.regex, v, e.case_sensitive)) is not None]
+        self.negatives = [(n, self._lazy(n.aliases, n.regex, v, anchored=False), self._lazy(n.unless, (), v, anchored=False))
+                          for n in topic.negatives]
+        self.context = self._lazy(topic.context, topic.context_regex, v, anchored=False)
         # each term's own pattern must not be its own context: the other terms' patterns are
-        self.others = {t.label: _union((), [p.pattern for u, p in self.terms if u.label != t.label], v)
-                       for t in topic.terms}
+        # (searching each is searching their union, as long as none has a group to renumber)
+        others = {t.label: [p for u, p in self.terms if u.label != t.label] for t in topic.terms}
+        self.others: dict[str, _AnyOf | Lazy | None] = {
+            label: (_AnyOf(ps) if ps else None) for label, ps in others.items()}
+        if term_groups:
+            self.others = {label: self._lazy((), [p.pattern for p in ps], v, anchored=False) for label, ps in others.items()}
+            for union in self.others.values():
+                if isinstance(union, Lazy):
+                    union.compiled  # noqa: B018 - fails now, as the union did
+
+    def _lazy(self, aliases, regexes, variants: dict[str, str], case_sensitive: bool = False,
+              anchored: bool = True) -> Lazy | None:
+        source = _union_source(aliases, regexes, variants, case_sensitive)
+        if source is None:
+            return None
+        if regexes:  # the union fails to compile exactly when its regex entries do (aliases are escaped)
+            try:
+                self._groups += re.compile("|".join(f"(?:{r})" for r in regexes), re.IGNORECASE).groups
+            except re.error:
+                re.compile(source, re.IGNORECASE)
+                raise
+        if not anchored:
+            return Lazy(source, re.IGNORECASE)
+        anchors = [alias_anchor(a, self.fold) for a in aliases]
+        anchors += [regex_anchor(f"(?:{r})", re.IGNORECASE, self.fold) for r in regexes]
+        return Lazy(source, re.IGNORECASE, anchors)
+
+    def view(self, text: str) -> View:
+        """``text`` ready for ``finditer`` of the terms' and entities' patterns."""
+        return self.fold.view(text)
+
+    def pair(self, title: str, text: str) -> Pair:
+        """An article's title and text, ready for ``Pair.finditer`` of those patterns."""
+        return Pair(self.fold, title, text)
 
 
 # --- loading and checking -------------------------------------------------------------------

@@ -27,7 +27,11 @@ def run(args) -> int:
     settings = build_settings(args.db, args.set, WICNEWS_SOURCES=args.sources, WICNEWS_TOPIC=args.topic,
                               WICNEWS_RECHECK=True if args.recheck else None, WICNEWS_REDIS_URL=args.redis)
     result = run_crawl(settings, crawl_sources(settings, args.feed, args.sitemap, args.page))
-    return report(result)
+    code = report(result)
+    import gc
+
+    gc.freeze()  # the process ends here: no collection over everything the crawl imported on the way out
+    return code
 
 
 def report(result) -> int:

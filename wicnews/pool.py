@@ -45,6 +45,8 @@ from wicnews.errors import ErrorKind, PageError
 logger = logging.getLogger(__name__)
 
 DEFAULT_FUNCTION = "wicnews.extract:extract_article"
+# What a crawl's workers run (``wicnews.extraction``): the extraction and every pure step after it.
+PREPARE = "wicnews.articles:prepared_page"
 
 
 def resolve(path: str) -> Callable[..., Any]:
@@ -65,15 +67,43 @@ def _server_modules(function: str, preload: str) -> list[str]:
     return ["wicnews.pool", "wicnews.pool_warmup", *(name.partition(":")[0] for name in (function, preload) if name)]
 
 
+_preloaded: list[str] = []  # the modules of the server running now
+
+
 def start_server(function: str = DEFAULT_FUNCTION, preload: str = "") -> None:
     """Start the forkserver the workers fork from, preloading (and warming up) ``function``
     and ``preload``: it imports them while the caller goes on with its own start-up. Returns
-    at once; nothing happens when it runs already."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(_server_modules(function, preload))
+    at once. A server that runs already is kept if it preloads the same, else replaced.
+
+    The server ignores Ctrl-C from its first instruction: the terminal sends it to the whole
+    crawl, whose process handles it (and stops the server); the server must not die of it
+    mid-import, with a traceback."""
     from multiprocessing import forkserver
 
-    forkserver.ensure_running()
+    modules = _server_modules(function, preload)
+    if _preloaded and _preloaded != modules:
+        stop_server(kill=True)
+    multiprocessing.get_context("forkserver").set_forkserver_preload(modules)
+    with _sigint_ignored_by_children():
+        forkserver.ensure_running()
+    _preloaded[:] = modules
+
+
+@contextlib.contextmanager
+def _sigint_ignored_by_children():
+    """Processes started inside start with SIGINT ignored (an ignored signal stays ignored
+    across exec, and Python leaves it so). This process gets a Ctrl-C of that moment once
+    it is over: blocked meanwhile, it waits; it is not lost."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 def stop_server(kill: bool = False, grace: float = 2.0) -> None:
@@ -102,6 +132,7 @@ def stop_server(kill: bool = False, grace: float = 2.0) -> None:
         with contextlib.suppress(OSError):
             os.unlink(server._forkserver_address)
         server._forkserver_pid = server._forkserver_alive_fd = server._forkserver_address = None
+        _preloaded.clear()
 
 
 def _serve(conn, function_path: str) -> None:

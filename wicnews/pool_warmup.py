@@ -1,14 +1,9 @@
 """Imported by the extraction pool's forkserver (``wicnews.pool``): the crawl's pure steps on a small
 page once, so that what trafilatura, the language identifier and the topic profile load on first use (about two
 seconds) is loaded once and shared by every worker forked from it, replacements included.
-Importing this module has that side effect, and one more: the server ignores Ctrl-C from here on, as its workers do
-(the terminal sends it to the whole crawl; the crawl process handles it and stops the server)."""
+Importing this module has that side effect and no other."""
 
 from __future__ import annotations
-
-import signal
-
-signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 _PARAGRAPH = ("<p>The World Internet Conference opened in Wuzhen on Tuesday, where delegates from dozens of "
               "countries discussed digital cooperation, data governance and artificial intelligence.</p>")

@@ -55,7 +55,7 @@ def test_components_turned_off_are_left_out_of_the_crawl():
     assert {"wicnews.runlog.RunLog", "scrapy.extensions.logstats.LogStats"} <= extensions
     assert {"wicnews.middlewares.PrivateAddressGuard", "wicnews.middlewares.RobotsTxtMiddleware",
             "scrapy.downloadermiddlewares.retry.RetryMiddleware"} <= middlewares
-    assert settings.getlist("SPIDER_MODULES") == []
+    assert settings.getlist("SPIDER_MODULES") == ["wicnews.spiders.monitor"]
 
 
 def test_a_component_turned_on_stays():

@@ -203,14 +203,15 @@ OPTIONAL_COMPONENTS = {
 
 def crawl_settings(settings: Settings) -> Settings:
     """``settings`` as the crawl's process uses them: the components turned off left out
-    (``OPTIONAL_COMPONENTS``), and no spider modules to scan (the spider class is given)."""
+    (``OPTIONAL_COMPONENTS``), and only the monitor spider's module to import (not the
+    distributed variant's, which imports scrapy-redis; ``MonitorSpider`` composes it on demand)."""
     settings = settings.copy()
     for name, components in OPTIONAL_COMPONENTS.items():
         off = {path for path, enabling in components.items() if not settings.getbool(enabling)}
         for key in (f"{name}_BASE", name):
             kept = {path: order for path, order in settings.getdict(key).items() if path not in off}
             settings.set(key, kept, priority=settings.getpriority(key) or 0)
-    settings.set("SPIDER_MODULES", [], priority="cmdline")
+    settings.set("SPIDER_MODULES", ["wicnews.spiders.monitor"], priority="cmdline")
     return settings
 
 
@@ -223,10 +224,9 @@ def _crawl(settings: Settings, sources: list[Source], engine, run_id: int, spide
     from wicnews.crawldb import attach_engine
     from wicnews.db.runs import run_counts
     from wicnews.runlog import adopt_run
-    from wicnews.spiders.monitor import MonitorSpider
 
     process = CrawlerProcess(crawl_settings(settings))
-    crawler = process.create_crawler(MonitorSpider)
+    crawler = process.create_crawler("monitor")
     attach_engine(crawler, engine)
     adopt_run(crawler, run_id)
     process.crawl(crawler, source_list=sources, **spider_args)

@@ -7,14 +7,18 @@ from __future__ import annotations
 import os
 import sqlite3
 from multiprocessing import forkserver
+from pathlib import Path
 
 import pytest
+from conftest import wait_until
+from pool_hooks import HANG
 
 from wicnews.config import build_settings
 from wicnews.crawl import crawl_settings
 from wicnews.db import engine as db
 from wicnews.db import sqlite_schema
 from wicnews.db.snapshot import signature
+from wicnews.errors import ErrorKind, PageError
 from wicnews.pool import ExtractPool
 
 
@@ -77,3 +81,18 @@ def test_a_pool_closed_before_any_page_forks_no_worker_and_stops_its_server():
     assert not pool._forked
     with pytest.raises(RuntimeError):
         pool.submit(b"", "http://127.0.0.1/", {}, {})
+
+
+@pytest.mark.e2e  # starts the workers' server and a worker
+def test_closing_abandons_a_page_still_extracted_after_the_grace(monkeypatch):
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))  # the server imports pool_hooks with this sys.path
+    replaced: list[str] = []
+    pool = ExtractPool(workers=1, timeout=300.0, function="pool_hooks:extract", on_replace=replaced.append)
+    hanging = pool.submit(HANG + b"<p>never done</p>", "http://127.0.0.1:1/hang.html", {}, {})
+    wait_until(lambda: pool._busy, "the worker to take the page")
+    pool.close(grace=0.1)
+    with pytest.raises(PageError) as failed:
+        hanging.result(timeout=0)
+    assert failed.value.kind == ErrorKind.EXTRACT_FAILED and "closed" in str(failed.value)
+    assert replaced == []  # abandoned by the close, not counted as a crashed worker
+    assert forkserver._forkserver._forkserver_pid is None

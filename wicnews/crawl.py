@@ -119,6 +119,28 @@ def _finish(engine, run_id: int, status: str) -> None:
 
 
 def run_crawl(settings: Settings, sources: list[Source], **spider_args) -> CrawlResult:
+    """Crawl ``sources``: see ``_run_crawl``. The extraction workers' server starts first, so
+    that it imports the extraction while this process starts the crawl; the cyclic garbage
+    collector waits until the crawl runs (start-up makes objects that live as long as the
+    process: tracing them again and again is wasted time)."""
+    import gc
+
+    from wicnews.extraction import start_workers
+    from wicnews.pool import stop_server
+
+    defer_stop_signals()
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        start_workers(settings)
+        return _run_crawl(settings, sources, spider_args, collecting)
+    finally:
+        stop_server(kill=True)  # the crawl is over (its pool stopped it), or never started
+        if collecting:
+            gc.enable()
+
+
+def _run_crawl(settings: Settings, sources: list[Source], spider_args: dict, collecting: bool) -> CrawlResult:
     """Crawl ``sources`` with ``settings`` (see ``wicnews.config.build_settings``). The
     database is opened (and its schema checked) once, before the crawl, and shared by every
     component. ``spider_args`` go to the spider (``backfill=``, see ``wicnews.backfill``).
@@ -155,28 +177,55 @@ def run_crawl(settings: Settings, sources: list[Source], **spider_args) -> Crawl
             _finish(engine, run_id, "interrupted")
             return CrawlResult(run_id=run_id, status="interrupted")
         if redis_url:
-            return _crawl(settings, sources, engine, run_id, spider_args)
+            return _crawl(settings, sources, engine, run_id, spider_args, collecting)
         with crawl_lock(engine, sources_key(s.url for s in sources)) as held:
             if not held:
                 logging.getLogger(__name__).warning(
                     "another crawl holds the lock on these %d source(s): run #%d skipped", len(sources), run_id)
                 _finish(engine, run_id, "skipped")
                 return CrawlResult(run_id=run_id, status="skipped")
-            return _crawl(settings, sources, engine, run_id, spider_args)
+            return _crawl(settings, sources, engine, run_id, spider_args, collecting)
     except SQLAlchemyError as exc:  # the run row cannot be written (a full disk, a lost server): one line
         raise DatabaseError(f"cannot record the run in database {safe_url(str(engine.url))}: {reason(exc)}") from exc
     finally:
         engine.dispose()
 
 
-def _crawl(settings: Settings, sources: list[Source], engine, run_id: int, spider_args: dict) -> CrawlResult:
+# Scrapy components that raise NotConfigured unless a setting turns them on. When it is off
+# they are left out of the component lists, not imported for nothing (the remote control
+# imports aiohttp; the cookies middleware tldextract and requests).
+OPTIONAL_COMPONENTS = {
+    "EXTENSIONS": {"scrapy.extensions.remote_control.RemoteControl": "REMOTE_CONTROL_ENABLED",
+                   "scrapy.extensions.telnet.TelnetConsole": "TELNETCONSOLE_ENABLED"},
+    "DOWNLOADER_MIDDLEWARES": {"scrapy.downloadermiddlewares.cookies.CookiesMiddleware": "COOKIES_ENABLED"},
+}
+
+
+def crawl_settings(settings: Settings) -> Settings:
+    """``settings`` as the crawl's process uses them: the components turned off left out
+    (``OPTIONAL_COMPONENTS``), and only the monitor spider's module to import (not the
+    distributed variant's, which imports scrapy-redis; ``MonitorSpider`` composes it on demand)."""
+    settings = settings.copy()
+    for name, components in OPTIONAL_COMPONENTS.items():
+        off = {path for path, enabling in components.items() if not settings.getbool(enabling)}
+        for key in (f"{name}_BASE", name):
+            kept = {path: order for path, order in settings.getdict(key).items() if path not in off}
+            settings.set(key, kept, priority=settings.getpriority(key) or 0)
+    settings.set("SPIDER_MODULES", ["wicnews.spiders.monitor"], priority="cmdline")
+    return settings
+
+
+def _crawl(settings: Settings, sources: list[Source], engine, run_id: int, spider_args: dict,
+           collecting: bool) -> CrawlResult:
+    import gc
+
     from scrapy.crawler import CrawlerProcess
 
     from wicnews.crawldb import attach_engine
     from wicnews.db.runs import run_counts
     from wicnews.runlog import adopt_run
 
-    process = CrawlerProcess(settings)
+    process = CrawlerProcess(crawl_settings(settings))
     crawler = process.create_crawler("monitor")
     attach_engine(crawler, engine)
     adopt_run(crawler, run_id)
@@ -184,6 +233,9 @@ def _crawl(settings: Settings, sources: list[Source], engine, run_id: int, spide
     from twisted.internet import reactor  # installed by now (create_crawler)
 
     reactor.callWhenRunning(reactor.callLater, 0, _after_start, crawler)  # after Scrapy's handlers
+    reactor.callWhenRunning(gc.freeze)  # what start-up made lives on: never traced again
+    if collecting:
+        reactor.callWhenRunning(gc.enable)
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
     status = stats.get("wicnews/status")

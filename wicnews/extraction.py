@@ -22,17 +22,26 @@ from scrapy import signals
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred, DeferredSemaphore
 
-from wicnews.pool import DEFAULT_FUNCTION, ExtractPool, default_workers, resolve
+from wicnews.pool import DEFAULT_FUNCTION, PREPARE, ExtractPool, default_workers, resolve, start_server, stop_server
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from concurrent.futures import Future
 
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
-PREPARE = "wicnews.articles:prepared_page"
+def start_workers(settings: BaseSettings) -> bool:
+    """Start the worker processes' server now, before the crawler (``wicnews.crawl``): it
+    imports the extraction while this process starts Scrapy. False when the pages are to be
+    extracted in this process (a server started ahead of the settings is stopped)."""
+    if not settings.getint("WICNEWS_EXTRACT_WORKERS"):
+        stop_server(kill=True)
+        return False
+    start_server(PREPARE, settings.get("WICNEWS_EXTRACT_FUNCTION") or DEFAULT_FUNCTION)
+    return True
 
 
 class Extraction:

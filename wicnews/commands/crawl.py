@@ -18,16 +18,28 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    import gc
+
     from wicnews.crawl import defer_stop_signals
+    from wicnews.pool import DEFAULT_FUNCTION, PREPARE, start_server, stop_server
 
     defer_stop_signals()  # first: a stop during start-up still leaves a run row (``interrupted``)
-    from wicnews.config import build_settings
-    from wicnews.crawl import crawl_sources, run_crawl
+    # Next, the extraction workers' server, before the settings are even read: importing the
+    # extraction takes it longer than this process takes to start the crawl. ``run_crawl``
+    # replaces it, or stops it, when the settings ask for another extraction or for none.
+    start_server(PREPARE, DEFAULT_FUNCTION)
+    try:
+        from wicnews.config import build_settings
+        from wicnews.crawl import crawl_sources, run_crawl
 
-    settings = build_settings(args.db, args.set, WICNEWS_SOURCES=args.sources, WICNEWS_TOPIC=args.topic,
-                              WICNEWS_RECHECK=True if args.recheck else None, WICNEWS_REDIS_URL=args.redis)
-    result = run_crawl(settings, crawl_sources(settings, args.feed, args.sitemap, args.page))
-    return report(result)
+        settings = build_settings(args.db, args.set, WICNEWS_SOURCES=args.sources, WICNEWS_TOPIC=args.topic,
+                                  WICNEWS_RECHECK=True if args.recheck else None, WICNEWS_REDIS_URL=args.redis)
+        result = run_crawl(settings, crawl_sources(settings, args.feed, args.sitemap, args.page))
+    finally:
+        stop_server(kill=True)  # a mistake in the settings or the sources: never used
+    code = report(result)
+    gc.freeze()  # the process ends here: no collection over everything the crawl imported on the way out
+    return code
 
 
 def report(result) -> int:

@@ -216,6 +216,22 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
                 conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
 
 
+def _new_sqlite_schema(engine: Engine, head: str) -> bool:
+    """An empty SQLite database gets the schema at ``head`` in one transaction, from the
+    snapshot of what the migrations make (``wicnews.db.snapshot``) instead of running them.
+    False (nothing done) for another database, or when the snapshot is not at ``head``."""
+    from wicnews.db import sqlite_schema
+
+    if engine.dialect.name != "sqlite" or head != sqlite_schema.REVISION:
+        return False
+    with engine.begin() as conn:
+        if conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar():
+            return False
+        for statement in sqlite_schema.STATEMENTS:
+            conn.exec_driver_sql(statement)
+    return True
+
+
 def _alembic_error(exc: BaseException) -> bool:
     """An Alembic ``CommandError`` (Alembic is only imported if it has been already)."""
     import sys
@@ -288,7 +304,8 @@ def open_database(url: str | None, *, auto_upgrade: bool = True, must_exist: boo
                 if current == head:
                     pass
                 elif (fresh and auto_upgrade) or engine.dialect.name == "sqlite":
-                    upgrade(engine)
+                    if not _new_sqlite_schema(engine, head):
+                        upgrade(engine)
                 else:
                     raise DatabaseError(
                         f"database {safe_url(str(engine.url))} is at schema {current or 'none'}, "

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pytest
 from conftest import seed
 
 from wicnews.items import Article
-from wicnews.pipelines.dedupe import DedupePipeline, bands, normalise_for_key, shingles, similarity, text_key
+from wicnews.pipelines.dedupe import (
+    DedupePipeline,
+    bands,
+    normalise_for_key,
+    shingles,
+    similarity,
+    text_key,
+    text_keys,
+    title_key,
+)
 from wicnews.urls import url_key
 
 BASE = ("Alibaba Group Holding, owner of the South China Morning Post, sent executives to the World Internet "
@@ -179,3 +189,22 @@ def test_resemblance_keeps_stories_sharing_one_boilerplate_paragraph_apart():
     two = fingerprint("\n\n".join([*_story("training", 2), boilerplate]))
     assert resemblance(one, two) < 0.75
     assert resemblance(one, one) == 1.0 and resemblance(one, fingerprint("")) == 0.0
+
+
+@pytest.mark.parametrize("text", [
+    "", " ", "a", "a b", "a b c", "a b c d", "中", "中文字", "中文字符", "中 文", "a中b c", "‘quoted’ “text” „x‟",
+    "x\u3000y\u00a0z", "ﬁle ＷＩＣ", "İstanbul ısı ſtop", "Ω Σσς", "١٢٣ ٤٥٦ ٧٨٩ ٠", "日本語 です 한국어 입니다", "e\u0301 café",
+    "__ _a_ b_ c", "word " * 5, "x" * 300 + " y z w"])
+def test_keys_match_the_frozen_copies(text):
+    """The keys are stored: text_key, title_key and the bands stay those of the frozen copies,
+    whatever faster way they are computed."""
+    import hashlib
+
+    frozen = _migration("0006_discovery.py")
+    assert bands(text) == _migration("0010_bands_32x2.py").bands(text)
+    assert title_key(text) == frozen.title_key(text)
+    normal = unicodedata.normalize("NFKC", text).translate(frozen._QUOTES).casefold()
+    expected = frozen._CJK_GAP.sub("", " ".join(re.findall(r"\w+", normal)))
+    assert normalise_for_key(text) == expected
+    assert text_key(text) == hashlib.sha256(expected.encode()).hexdigest()
+    assert text_keys(text) == (text_key(text), bands(text))

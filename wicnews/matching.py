@@ -26,6 +26,12 @@ from re import _parser as sre_parse  # type: ignore[attr-defined]
 
 # What IGNORECASE matches to "i" and "s" but lower() does not lower to it (İ even to two characters)
 _UNALIGNED = (("\u0130", "i"), ("\u0131", "i"), ("\u017f", "s"))
+try:  # ... the only case pairs IGNORECASE adds to lower() for ASCII letters (so far): else no anchors
+    from re._casefix import _EXTRA_CASES
+
+    _ANCHORED = {chr(k): v for k, v in _EXTRA_CASES.items() if k < 128} == {"i": (0x131,), "s": (0x17F,)}
+except ImportError:
+    _ANCHORED = False
 _UNIT = (sre.LITERAL, sre.NOT_LITERAL, sre.IN, sre.ANY)
 _EMPTY = (sre.AT, sre.ASSERT, sre.ASSERT_NOT)
 _REPEATS = tuple(getattr(sre, name) for name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") if hasattr(sre, name))
@@ -88,13 +94,13 @@ class Folding:
 
 
 class View:
-    """A text and its lowered, folded copy (``low``, character for character), with the
-    literals found in it and where. ``within``: a view of a text holding this one (a literal
-    not there is not here)."""
+    """A text and its lowered, folded copy (``low``, character for character: ``aligned``),
+    with the literals found in it and where. ``within``: a view of a text holding this one (a
+    literal not there is not here)."""
 
     def __init__(self, text: str, table: dict, wide: re.Pattern, within: View | None = None):
         self.text, self.within = text, within
-        self.wide = False
+        self.wide, self.aligned = False, True
         if text.isascii():
             self.low = text.lower()
         else:
@@ -103,6 +109,7 @@ class View:
                 if char in low:
                     low = low.replace(char, plain)
             low = low.lower()
+            self.aligned = len(low) == len(text)  # no other character lowered to two (so far)
             self.wide = wide.search(low) is not None
             self.low = low.translate(table) if self.wide and table else low
         self.present: set[str] | None = None
@@ -238,7 +245,7 @@ class Lazy:
         self.source, self.flags = source, flags
         self.anchors: list[Anchor] | None = None
         self.firsts: frozenset[str] = frozenset()
-        if anchors is not None and None not in anchors:
+        if _ANCHORED and anchors is not None and None not in anchors:
             self.anchors = [a for a in anchors if a is not None]
             self.firsts = frozenset(literals[0] for literals, _, _ in self.anchors)
         self._compiled: re.Pattern | None = None
@@ -267,7 +274,7 @@ class Lazy:
 
     def finditer(self, view: View) -> list[re.Match]:
         """``list(pattern.finditer(view.text))``, trying only where an anchor occurs."""
-        if self.anchors is None:
+        if self.anchors is None or not view.aligned:
             return list(self.compiled.finditer(view.text))
         starts: set[int] = set()
         has, places = view.has, view.places

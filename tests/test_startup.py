@@ -4,8 +4,10 @@ turned off left out, and an extraction pool that is closed before any page stops
 
 from __future__ import annotations
 
+import inspect
 import os
 import sqlite3
+import sys
 from multiprocessing import forkserver
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from conftest import wait_until
 from pool_hooks import HANG
 
 from wicnews.config import build_settings
-from wicnews.crawl import crawl_settings
+from wicnews.crawl import _stack_without_source, crawl_settings
 from wicnews.db import engine as db
 from wicnews.db import sqlite_schema
 from wicnews.db.snapshot import signature
@@ -66,6 +68,15 @@ def test_a_component_turned_on_stays():
     settings = crawl_settings(build_settings(None, ["COOKIES_ENABLED=true", "TELNETCONSOLE_ENABLED=true"]))
     assert "scrapy.downloadermiddlewares.cookies.CookiesMiddleware" in _components(settings, "DOWNLOADER_MIDDLEWARES")
     assert "scrapy.extensions.telnet.TelnetConsole" in settings.getdict("EXTENSIONS_BASE")
+
+
+def test_the_stack_without_source_has_the_same_frames():
+    full = inspect.stack()
+    with _stack_without_source():
+        bare = inspect.stack()
+    assert [(r.frame, r.function, r.lineno) for r in bare[1:]] == [(r.frame, r.function, r.lineno) for r in full[1:]]
+    assert bare[0].frame is sys._getframe() and bare[0].code_context is None
+    assert inspect.stack()[0].code_context is not None  # the real one is back
 
 
 @pytest.mark.e2e  # starts the workers' server

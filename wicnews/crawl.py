@@ -6,6 +6,7 @@ subprocess per cycle (a Twisted reactor cannot be restarted in one process).
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -215,10 +216,38 @@ def crawl_settings(settings: Settings) -> Settings:
     return settings
 
 
+@contextmanager
+def _stack_without_source():
+    """``inspect.stack()`` gives the frames without their source lines. Importing Scrapy's
+    download handler makes deprecated aliases, and each asks ``inspect.stack()`` for the
+    module that makes it: reading and placing the source of every frame on a deep stack of
+    imports takes a fifth of a second. Only the frames are used."""
+    import inspect
+    import sys
+    from types import FrameType
+
+    def frames(context: int = 1) -> list[inspect.FrameInfo]:
+        frame: FrameType | None = sys._getframe(1)
+        records = []
+        while frame is not None:
+            records.append(inspect.FrameInfo(frame, frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name,
+                                             None, None))
+            frame = frame.f_back
+        return records
+
+    stack, inspect.stack = inspect.stack, frames
+    try:
+        yield
+    finally:
+        inspect.stack = stack
+
+
 def _crawl(settings: Settings, sources: list[Source], engine, run_id: int, spider_args: dict,
            collecting: bool) -> CrawlResult:
     import gc
 
+    with _stack_without_source():
+        import scrapy.core.downloader.handlers.http11  # noqa: F401  (the downloader's, imported here)
     from scrapy.crawler import CrawlerProcess
 
     from wicnews.crawldb import attach_engine

@@ -26,7 +26,7 @@ from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
 from wicnews.crawldb import crawl_engine
-from wicnews.db.articles import StorePolicy, store_article, store_stub
+from wicnews.db.articles import StorePolicy, lock_bands, store_article, store_stub
 from wicnews.db.engine import reason
 from wicnews.db.raw import keep_raw_page
 from wicnews.errors import ErrorKind
@@ -104,6 +104,8 @@ class StorePipeline:
         kept in ``raw_pages`` when ``keep_raw``."""
         results: list[Any] = []
         with Session(self.engine) as session, session.begin():
+            if self.policy.near_dup_threshold:  # the whole batch's bands at once, in one order: no deadlock between batches
+                lock_bands(session, [band for _, _, bands, _ in batch for band in bands])
             for row, urls, bands, raw in batch:
                 values = {k: v for k, v in row.items() if k != "_hints"}
                 mine = functools.cache(lambda values=values: fingerprint(values["text"]))  # only when a candidate turns up

@@ -1,12 +1,14 @@
 """The scheduler of distributed crawls: scrapy-redis's, with the calls that Scrapy >= 2.14
 deprecates replaced (stats without ``spider=``, ``spider.log``), so that a worker's log stays
-clean. Same settings, same Redis keys, same queue and fingerprint classes."""
+clean, and a pop that marks the worker busy in the same step (``Cycle.pop``). Same settings,
+same Redis keys, same queue and fingerprint classes."""
 
 from __future__ import annotations
 
 import logging
 
 from scrapy.utils.misc import load_object
+from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
 logger = logging.getLogger(__name__)
@@ -36,7 +38,12 @@ class SharedScheduler(Scheduler):
         return True
 
     def next_request(self):
-        request = self.queue.pop(self.idle_before_close)
+        cycle = getattr(self.spider, "cycle", None)
+        if cycle is None or not isinstance(self.queue, PriorityQueue):
+            request = self.queue.pop(self.idle_before_close)
+        else:  # popped and the worker marked busy in one step (wicnews.distributed.Cycle.pop)
+            data = cycle.pop()
+            request = self.queue._decode_request(data) if data is not None else None
         if request and self.stats:
             self.stats.inc_value("scheduler/dequeued/redis")
         return request

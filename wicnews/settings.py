@@ -83,8 +83,9 @@ WICNEWS_KEEP_RAW_PAGES = True
 # database. Empty: this process crawls alone (Scrapy's own scheduler).
 WICNEWS_REDIS_URL = ""
 # A distributed worker exits once the shared queue has been empty, with no other worker busy,
-# for this many seconds (scrapy-redis's MAX_IDLE_TIME_BEFORE_CLOSE).
-WICNEWS_REDIS_IDLE_SECONDS = 10
+# for this many seconds (scrapy-redis's MAX_IDLE_TIME_BEFORE_CLOSE). 0: at once (nobody is
+# left who could queue more); more keeps idle workers waiting for requests queued later.
+WICNEWS_REDIS_IDLE_SECONDS = 0
 # Webhooks file (TOML, see wicnews.webhooks): endpoints that `wicnews notify` (and `wicnews
 # schedule`, after each crawl) sends new coverage to; empty means no webhooks.
 WICNEWS_WEBHOOKS = ""

@@ -34,10 +34,12 @@ def run(args) -> int:
 
 
 def describe(status) -> str:
+    lost = (f"\n  cycle {status.lost} lost work (a worker died in it, or it was cleared): the next cycle reads "
+            "its sources in full") if status.lost else ""
     if status.cycle_id is None:
-        return f"no cycle in progress; {status.queued} queued request(s)"
+        return f"no cycle in progress; {status.queued} queued request(s){lost}"
     state = ("stale: no worker alive (the next crawl resumes it; `wicnews queue clear` drops it)" if status.stale
              else f"running: {len(status.alive)} worker(s) alive ({', '.join(status.alive)}), {len(status.busy)} busy")
     return (f"cycle {status.cycle_id} {state}\n"
             f"  {status.queued} queued request(s), {status.fingerprints} fingerprint(s), sources read by "
-            f"{status.seeded_by or 'nobody yet'}")
+            f"{status.seeded_by or 'nobody yet'}{lost}")

@@ -8,8 +8,14 @@ scrapy-redis's scheduler shares the request queue; this adapter adds what a cycl
 * Article URLs are claimed in the shared fingerprint set (scrapy-redis ``RFPDupeFilter``,
   ``SADD``) instead of the spider's in-memory set, so that each is downloaded by one worker.
   Requests keep ``dont_filter`` (a redirect loop still ends at ``REDIRECT_MAX_TIMES``).
-* A heartbeat (alive, busy) and ``spider_idle``: close once the shared queue has been empty,
-  with no other worker busy, for ``MAX_IDLE_TIME_BEFORE_CLOSE`` (``WICNEWS_REDIS_IDLE_SECONDS``).
+* A heartbeat (alive, busy; busy from a pop of the shared queue, ``SharedScheduler``) and
+  ``spider_idle``: close once the shared queue is empty with no other worker busy (nobody
+  left to queue more), after ``MAX_IDLE_TIME_BEFORE_CLOSE`` (``WICNEWS_REDIS_IDLE_SECONDS``,
+  default 0) seconds of that.
+* A stale cycle taken over gets the fingerprints of its queued requests only
+  (``join_cycle``); after a cycle that lost work (a worker killed in it) every worker of the
+  next one reads the sources without conditional GET: what the dead worker had in hand is
+  claimed and fetched again (what was stored, skipped by the skip-seen store).
 
 The class is composed on demand (``distributed(MonitorSpider)``), not at module level:
 Scrapy's spider loader would list a second spider named ``monitor``.
@@ -24,7 +30,9 @@ from typing import Any, cast
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
+from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy_redis import picklecompat
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.spiders import RedisMixin
 from twisted.internet import task
@@ -32,7 +40,7 @@ from twisted.internet import task
 from wicnews.distributed import Cycle, join_cycle
 
 logger = logging.getLogger(__name__)
-POLL = 0.5  # seconds between looks at the shared queue while this worker is idle
+POLL = 0.25  # seconds between looks at the shared queue while this worker is idle
 
 
 class DistributedMixin(RedisMixin):
@@ -45,12 +53,23 @@ class DistributedMixin(RedisMixin):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.setup_redis(crawler)  # scrapy-redis: spider.server, max_idle_time, the spider_idle handler
         spider.fingerprints = RFPDupeFilter.from_spider(spider)  # the scheduler's fingerprint set
-        spider.cycle = join_cycle(spider.server, spider.name)
+        spider.cycle = join_cycle(spider.server, spider.name, fingerprint=spider._queued_fingerprint)
+        if spider.cycle.reread:  # what a dead worker had in hand is found again only in the sources read in full
+            crawler.settings.set("WICNEWS_CONDITIONAL_GET", False, priority=SETTINGS_PRIORITIES["cmdline"] + 10)
         spider._idle_since = None
         crawler.signals.connect(spider._opened, signal=signals.spider_opened)
-        crawler.signals.connect(spider._busy, signal=signals.request_reached_downloader)
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
         return spider
+
+    def _queued_fingerprint(self, data: bytes) -> str | None:
+        """The fingerprint of a queued request (scrapy-redis's encoding), as the fingerprint
+        set holds it; None when it cannot be read."""
+        try:
+            request = picklecompat.loads(data)
+            return self.fingerprints.request_fingerprint(
+                scrapy.Request(request["url"], method=request.get("method") or "GET", body=request.get("body") or b""))
+        except Exception:  # an unreadable entry is skipped; at worst its URL is fetched twice
+            return None
 
     async def start(self):
         if self.cycle.seeder:
@@ -71,14 +90,12 @@ class DistributedMixin(RedisMixin):
     def _opened(self, spider):
         self.crawler.stats.set_value("wicnews/cycle_id", self.cycle.id)
 
-    def _busy(self, request, spider):
-        self.cycle.busy = True  # until the next spider_idle; the heartbeat thread tells the others
-
     def spider_idle(self):
-        """Close once the shared queue has been empty, and no other worker busy, for
-        ``max_idle_time`` seconds (scrapy-redis's ``MAX_IDLE_TIME_BEFORE_CLOSE``)."""
-        self.cycle.beat(busy=False)
-        if self.cycle.queued() or self.cycle.others_busy():
+        """Nothing in hand: close once the shared queue is empty and no other worker busy
+        (they alone could queue more), for ``max_idle_time`` seconds (scrapy-redis's
+        ``MAX_IDLE_TIME_BEFORE_CLOSE``; 0: at once)."""
+        queued, others_busy = self.cycle.settle()
+        if queued or others_busy:
             self._idle_since = None
             self._poll_soon()
             raise DontCloseSpider

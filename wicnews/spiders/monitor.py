@@ -294,8 +294,13 @@ class MonitorSpider(DiscoveryMixin, scrapy.Spider):
             # should the canonical page fail, the AMP page stands for itself (not for a dead link)
             fallback = dataclasses.replace(article, canonical_url=response.url)
             return scrapy.Request(canonical, callback=self.parse_article, errback=self._amp_canonical_failed,
-                                  dont_filter=True, meta={"wicnews_article": True},
+                                  dont_filter=True, meta={"wicnews_article": True, "wicnews_amp": response.url},
                                   cb_kwargs={"source": source, "hint": hint, "via": (response.url,), "fallback": fallback})
+        if amp := response.meta.get("wicnews_amp"):
+            # the AMP page that led here is a copy of this article, counted as one whichever of
+            # the two was asked for first (the canonical page first: the store drops the AMP page)
+            self.crawler.stats.inc_value("wicnews/duplicates")
+            logger.info("AMP page <%s>: a copy of <%s>, stored from there", amp, response.url)
         return article
 
     def _claim(self, url: str) -> bool:

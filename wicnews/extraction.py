@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+
 def start_workers(settings: BaseSettings) -> bool:
     """Start the worker processes' server now, before the crawler (``wicnews.crawl``): it
     imports the extraction while this process starts Scrapy. False when the pages are to be

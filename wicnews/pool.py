@@ -94,8 +94,8 @@ def _sigint_ignored_by_children():
     """Processes started inside start with SIGINT ignored (an ignored signal stays ignored
     across exec, and Python leaves it so). This process gets a Ctrl-C of that moment once
     it is over: blocked meanwhile, it waits; it is not lost."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is None:
+        yield  # signal.signal only works here, and can only restore a handler set from Python
         return
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -122,13 +122,14 @@ def stop_server(kill: bool = False, grace: float = 2.0) -> None:
                 os.kill(pid, signal.SIGKILL)
         os.close(server._forkserver_alive_fd)  # its "alive" pipe closes: it exits once its workers have
         deadline = time.monotonic() + grace
-        while not os.waitpid(pid, os.WNOHANG)[0]:
-            if time.monotonic() > deadline:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                break
-            time.sleep(0.005)
+        with contextlib.suppress(ChildProcessError):  # reaped already
+            while not os.waitpid(pid, os.WNOHANG)[0]:
+                if time.monotonic() > deadline:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                    break
+                time.sleep(0.005)
         with contextlib.suppress(OSError):
             os.unlink(server._forkserver_address)
         server._forkserver_pid = server._forkserver_alive_fd = server._forkserver_address = None

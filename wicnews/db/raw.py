@@ -35,12 +35,16 @@ def decompress(compression: str, data: bytes) -> bytes:
     return gzip.decompress(data)
 
 
+_INSERT = insert(RawPage)  # built once, compiled once
+
+
 def keep_raw_page(session: Session, article_id: int, url: str, headers: dict[str, str], body: bytes,
-                  fetched_at: datetime | None = None) -> None:
-    """Store one fetch of ``url`` for ``article_id``."""
-    compression, data = compress(body)
-    session.execute(insert(RawPage).values(article_id=article_id, url=url, fetched_at=fetched_at or utcnow(),
-                                           headers=dict(headers), compression=compression, body=data))
+                  fetched_at: datetime | None = None, compressed: tuple[str, bytes] | None = None) -> None:
+    """Store one fetch of ``url`` for ``article_id`` (``compressed``: ``compress(body)``, when
+    the caller has it already)."""
+    compression, data = compressed or compress(body)
+    session.connection().execute(_INSERT, {"article_id": article_id, "url": url, "fetched_at": fetched_at or utcnow(),
+                                           "headers": dict(headers), "compression": compression, "body": data})
 
 
 def latest_raw_pages(session: Session, since: datetime | None = None

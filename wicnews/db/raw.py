@@ -7,9 +7,11 @@ reextract`` feeds back to the extractor. Callers own sessions.
 
 from __future__ import annotations
 
+import functools
 import gzip
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -17,14 +19,22 @@ from sqlalchemy.orm import Session
 from wicnews.models import Article, RawPage, utcnow
 
 
+@functools.cache
+def _zstd() -> Any:
+    """The standard library's zstd module (3.14+), or None (looked for once, not on every page)."""
+    try:
+        from compression import zstd  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    return zstd
+
+
 def compress(body: bytes) -> tuple[str, bytes]:
     """``(compression, data)``: zstd when the standard library has it (3.14+), else gzip."""
-    try:
-        from compression import zstd
-
+    zstd = _zstd()
+    if zstd is not None:
         return "zstd", zstd.compress(body)
-    except ImportError:
-        return "gzip", gzip.compress(body, compresslevel=6)
+    return "gzip", gzip.compress(body, compresslevel=6)
 
 
 def decompress(compression: str, data: bytes) -> bytes:

@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 from loopback import TreeMemory, aeb_site, eval_dir, serve, synthetic_site
@@ -39,8 +40,18 @@ POLITENESS_OFF = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", 
                   "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=32", "-s", "LOG_LEVEL=WARNING"]
 
 
-def crawl(base: str, db: str, work: Path, extra: list[str]) -> tuple[float, dict, TreeMemory]:
-    command = [sys.executable, "-m", "wicnews.cli", "crawl", "--feed", f"{base}/feed.rss", "--db", db, *POLITENESS_OFF, *extra]
+# ``python -m wicnews.cli`` that also says, as it exits, how much CPU time its own process used
+# (its threads included: the reactor, the store, the extraction pool's slots).
+MAIN_CPU = "MAIN CPU "
+CLI = ("import atexit, resource, runpy, sys\n"
+       "atexit.register(lambda: sys.stderr.write('\\n%s%.3f\\n' % (" + repr(MAIN_CPU) + ", sum(resource.getrusage("
+       "resource.RUSAGE_SELF)[:2]))))\n"
+       "sys.argv[0] = 'wicnews'\n"
+       "runpy.run_module('wicnews.cli', run_name='__main__', alter_sys=True)\n")
+
+
+def crawl(base: str, db: str, work: Path, extra: list[str]) -> tuple[float, dict, TreeMemory, float]:
+    command = [sys.executable, "-c", CLI, "crawl", "--feed", f"{base}/feed.rss", "--db", db, *POLITENESS_OFF, *extra]
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("WICNEWS_") or k == "WICNEWS_EVAL_DIR"},
            "WICNEWS_HOME": str(work)}
     started = time.perf_counter()
@@ -54,7 +65,25 @@ def crawl(base: str, db: str, work: Path, extra: list[str]) -> tuple[float, dict
         raise SystemExit(f"the crawl exited {proc.returncode}")
     runs = subprocess.run([sys.executable, "-m", "wicnews.cli", "runs", "--db", db, "--format", "json"],
                           capture_output=True, text=True, check=True, env=env)
-    return elapsed, json.loads(runs.stdout)[0], memory
+    main_cpu = float(err.rsplit(MAIN_CPU, 1)[1].split()[0]) if MAIN_CPU in err else float("nan")
+    return elapsed, json.loads(runs.stdout)[0], memory, main_cpu
+
+
+def store_rates(db: str, span: int = 1000) -> tuple[float, float] | None:
+    """Articles stored per second over the first and the last ``span`` articles of the run (by
+    their first-seen times): whether the crawl slows down as the database grows."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db)
+    with engine.connect() as conn:
+        times = [t if isinstance(t, datetime) else datetime.fromisoformat(t)
+                 for t in conn.execute(text("SELECT first_seen_at FROM articles ORDER BY id")).scalars()]
+    engine.dispose()
+    if len(times) < 2 * span:
+        return None
+    first, last = times[:span], times[-span:]
+    return ((span - 1) / max((first[-1] - first[0]).total_seconds(), 1e-6),
+            (span - 1) / max((last[-1] - last[0]).total_seconds(), 1e-6))
 
 
 def bare(pages: dict[str, Path], base: str) -> float:
@@ -116,7 +145,7 @@ def run_site(name: str, pages: dict[str, Path], root: Path, work: Path, args) ->
     extra = ["-s", f"WICNEWS_EXTRACT_WORKERS={args.workers}"] if args.workers is not None else []
     db = args.db or f"sqlite:///{work / (name + '.db')}"
     with serve(root) as base:
-        elapsed, run, memory = crawl(base, db, work, extra)
+        elapsed, run, memory, main_cpu = crawl(base, db, work, extra)
         bare_s = bare(pages, base)
     crawl_rate, bare_rate = len(pages) / elapsed, len(pages) / bare_s
     ratio = crawl_rate / bare_rate
@@ -126,6 +155,12 @@ def run_site(name: str, pages: dict[str, Path], root: Path, work: Path, args) ->
     print(f"  wicnews crawl (whole process)  {elapsed:7.1f} s  {crawl_rate:6.1f} pages/s")
     print(f"  bare_extraction (1 core)       {bare_s:7.1f} s  {bare_rate:6.1f} pages/s")
     print(f"  ratio {ratio:.2f}x   goal >= {GOALS[name]:.1f}x -> {'ok' if ok else 'MISSED'}")
+    workers_cpu = sum(memory.cpu.values())
+    print(f"  CPU per page: the crawl process {main_cpu / len(pages) * 1000:.1f} ms (downloads, spider, store), "
+          f"its other processes {workers_cpu / len(pages) * 1000:.1f} ms (extraction workers, sampled)")
+    if rates := store_rates(db):
+        print(f"  stored per second: first 1000 articles {rates[0]:.1f}, last 1000 {rates[1]:.1f} "
+              f"(ratio {rates[1] / rates[0]:.2f}: below 1, the crawl slows down as the database grows)")
     # PSS: each page of memory counted once, split between the processes sharing it (the
     # workers are forked from one server and share its imports); summed RSS counts it again
     # in every process.

@@ -3,8 +3,9 @@ server, the memory of a process tree, and where the evaluation data lives.
 
     aeb_site(root)            the 181 real pages of ``$WICNEWS_EVAL_DIR/aeb`` (none when absent)
     synthetic_site(root, n)   n distinct articles: a real page's template, text from real articles
-    serve(root)               the fixture server on 127.0.0.1:0 (a context manager giving the base URL)
-    TreeMemory(pid)           samples the RSS and PSS of a process and its descendants
+    serve(root)               a keep-alive file server on 127.0.0.1:0 (``serve_files``, run as this script),
+                              or the fixture server: a context manager giving the base URL
+    TreeMemory(pid)           samples the RSS and PSS of a process and its descendants (and their CPU time)
 """
 
 from __future__ import annotations
@@ -98,10 +99,14 @@ def synthetic_site(root: Path, pages: int) -> dict[str, Path]:
 
 
 @contextlib.contextmanager
-def serve(root: Path) -> Iterator[str]:
-    """The fixture server over ``root``: yields its base URL; stopped on exit."""
-    server = subprocess.Popen([sys.executable, "-m", "wicnews.fixture_server", str(root), "--port", "0"],
-                              stdout=subprocess.PIPE, text=True)
+def serve(root: Path, fixture_server: bool = False) -> Iterator[str]:
+    """A loopback server over ``root``: yields its base URL; stopped on exit. By default the
+    lean keep-alive server of this module (``serve_files``), as a news site's server keeps
+    connections open; ``fixture_server``: the tests' fixture server (a connection and a
+    thread per request, an ETag hashed per page: a load on the same cores as the crawl)."""
+    command = ([sys.executable, "-m", "wicnews.fixture_server", str(root), "--port", "0"] if fixture_server
+               else [sys.executable, __file__, str(root)])
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None
         yield server.stdout.readline().strip()
@@ -135,24 +140,40 @@ def _kb(path: str, field: str) -> int:
     return 0
 
 
-def tree_memory(pid: int) -> tuple[int, int, int]:
-    """(RSS of ``pid``, summed RSS, summed PSS of ``pid`` and its descendants), in kB."""
+def _descendants(pid: int) -> list[int]:
     tree, pids, todo = _children(), [], [pid]
     while todo:
         p = todo.pop()
         pids.append(p)
         todo += tree.get(p, [])
+    return pids
+
+
+def tree_memory(pid: int) -> tuple[int, int, int]:
+    """(RSS of ``pid``, summed RSS, summed PSS of ``pid`` and its descendants), in kB."""
+    pids = _descendants(pid)
     rss = [_kb(f"/proc/{p}/status", "VmRSS") for p in pids]
     pss = [_kb(f"/proc/{p}/smaps_rollup", "Pss") for p in pids]
     return rss[0], sum(rss), sum(pss)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class TreeMemory:
-    """Peak memory of a process tree, sampled every ``interval`` seconds in a thread."""
+    """Peak memory of a process tree, sampled every ``interval`` seconds in a thread, and the
+    CPU time its other processes (the extraction workers) used, as last seen."""
 
     def __init__(self, pid: int, interval: float = 0.2):
         self.pid, self.interval = pid, interval
         self.peak_main = self.peak_rss = self.peak_pss = 0
+        self.cpu: dict[int, float] = {}  # pid -> CPU seconds, the crawl process itself left out
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -162,8 +183,64 @@ class TreeMemory:
             main, rss, pss = tree_memory(self.pid)
             self.peak_main, self.peak_rss, self.peak_pss = (max(self.peak_main, main), max(self.peak_rss, rss),
                                                             max(self.peak_pss, pss))
+            for p in _descendants(self.pid)[1:]:
+                self.cpu[p] = max(self.cpu.get(p, 0.0), cpu_seconds(p))
             time.sleep(self.interval)
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def serve_files(root: Path) -> None:
+    """Serve the files under ``root`` on 127.0.0.1 (a free port, its base URL printed) over
+    HTTP/1.1 with keep-alive, ``{{BASE}}`` in them replaced by the base URL: one thread, asyncio."""
+    import asyncio
+    from urllib.parse import unquote, urlsplit
+
+    from wicnews.fixture_pages import content_type
+
+    root = root.resolve()
+    base = b""
+
+    def page(target: bytes) -> tuple[bytes, bytes]:
+        path = unquote(urlsplit(target.decode("latin-1")).path)
+        file = (root / path.lstrip("/")).resolve()
+        if root not in file.parents or not file.is_file():
+            return b"404 Not Found", b"text/html"
+        return file.read_bytes().replace(b"{{BASE}}", base), content_type(file).encode("latin-1")
+
+    async def client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while request := await reader.readline():
+                headers = []
+                while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
+                    headers.append(line.lower())
+                method, target, version = request.split()
+                body, kind = page(target)
+                status = b"200 OK" if not body.startswith(b"404 ") else b"404 Not Found"
+                close = version == b"HTTP/1.0" or b"connection: close\r\n" in headers
+                writer.write(b"HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: %s\r\n\r\n"
+                             % (status, kind, len(body), b"close" if close else b"keep-alive"))
+                if method != b"HEAD":
+                    writer.write(body)
+                await writer.drain()
+                if close:
+                    break
+        except (ConnectionError, ValueError):
+            pass
+        finally:
+            writer.close()
+
+    async def main() -> None:
+        nonlocal base
+        server = await asyncio.start_server(client, "127.0.0.1", 0, backlog=256)
+        base = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}".encode()
+        print(base.decode(), flush=True)
+        await server.serve_forever()
+
+    asyncio.run(main())
+
+
+if __name__ == "__main__":
+    serve_files(Path(sys.argv[1]))

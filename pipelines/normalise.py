@@ -63,6 +63,10 @@ class NormalisePipeline:
 
     def process_item(self, item):
         adapter = ItemAdapter(item)
+        if adapter.get("text_key"):  # prepared in an extraction worker (wicnews.articles.prepared_page): clean already
+            url, canonical = adapter["url"], adapter.get("canonical_url")  # only these may have changed since
+            adapter["canonical_url"], adapter["url"] = choose_canonical(url, canonical), canonicalize_url(url)
+            return item
         cleaned = normalise_values({name: adapter[name] for name in PAGE_ROLES if name in adapter})
         for name, value in cleaned.items():
             adapter[name] = value

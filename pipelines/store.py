@@ -12,6 +12,7 @@ came under is recorded as one more URL of that article. Counts ``wicnews/article
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from typing import Any
@@ -36,6 +37,8 @@ from wicnews.urls import canonicalize_url, url_key
 
 logger = logging.getLogger(__name__)
 
+FINGERPRINTS_KEPT = 64
+
 def article_row(adapter: ItemAdapter, run_id: int | None) -> dict:
     """The ``articles`` row of a normalised, judged, keyed item."""
     row = {name: adapter.get(name) for name in PAGE_FIELDS}
@@ -50,10 +53,11 @@ class StorePipeline:
 
     The writes run off the reactor thread (``deferToThread``), one batch at a time and in
     one transaction per batch: items that arrive while a batch is being written make up
-    the next one (at most ``WICNEWS_STORE_BATCH``). Each item has its own savepoint, so a
-    row the database refuses costs only that item; a crash loses at most the batch being
-    written, and a rerun stores it again (``INSERT ... ON CONFLICT``: idempotent). One
-    writer at a time, so near-duplicate checks see every earlier article of the crawl.
+    the next one (at most ``WICNEWS_STORE_BATCH``). A row the database refuses costs only
+    its item (the batch is then written again, each item in a savepoint of its own); a
+    crash loses at most the batch being written, and a rerun stores it again (``INSERT ...
+    ON CONFLICT``: idempotent). One writer at a time, so near-duplicate checks see every
+    earlier article of the crawl.
     """
 
     def __init__(self, engine, policy: StorePolicy, stats=None, batch_size: int = 50, keep_raw: bool = True):
@@ -64,6 +68,9 @@ class StorePipeline:
         self.batch_size = max(1, batch_size)
         self._pending: list[tuple[Any, dict, dict, Deferred]] = []
         self._busy = False
+        # Fingerprints of recent texts (a new text is a candidate of the copies that follow it
+        # in the crawl): the near-duplicate check compares fingerprints, not texts.
+        self._fingerprint = functools.lru_cache(maxsize=FINGERPRINTS_KEPT)(fingerprint)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -101,27 +108,37 @@ class StorePipeline:
     def _write(self, batch: list[tuple[dict, dict, Any, Any]]) -> list[Any]:
         """In a worker thread: the batch in one transaction; per item ``(id, outcome)`` or the error.
         A stub (a search feed's item without its page) is stored as one; every fetched page is
-        kept in ``raw_pages`` when ``keep_raw``."""
+        kept in ``raw_pages`` when ``keep_raw``. Should the database refuse an item, the batch
+        is written again with each item in a savepoint of its own: the refusal costs that item only."""
+        try:
+            return self._write_batch(batch, savepoints=False)
+        except SQLAlchemyError:  # rolled back: nothing of this attempt is stored
+            return self._write_batch(batch, savepoints=True)
+
+    def _write_batch(self, batch: list[tuple[dict, dict, Any, Any]], savepoints: bool) -> list[Any]:
         results: list[Any] = []
         with Session(self.engine) as session, session.begin():
             if self.policy.near_dup_threshold:  # the whole batch's bands at once, in one order: no deadlock between batches
                 lock_bands(session, [band for _, _, bands, _ in batch for band in bands])
             for row, urls, bands, raw in batch:
                 values = {k: v for k, v in row.items() if k != "_hints"}
-                mine = functools.cache(lambda values=values: fingerprint(values["text"]))  # only when a candidate turns up
+                mine = functools.cache(lambda values=values: self._fingerprint(values["text"]))  # once a candidate turns up
                 try:
-                    with session.begin_nested():
+                    with session.begin_nested() if savepoints else contextlib.nullcontext():
                         if values["text_status"] == "stub":
                             article_id, outcome = store_stub(session, values, urls)
                         else:
                             article_id, outcome = store_article(
                                 session, values, urls, bands=bands,
-                                score=lambda text, mine=mine: resemblance(mine(), fingerprint(text)),
+                                score=lambda text, mine=mine: resemblance(mine(), self._fingerprint(text)),
                                 policy=self.policy, hints=row["_hints"])
                         if self.keep_raw and raw and article_id is not None:  # every fetch, copies included
-                            keep_raw_page(session, article_id, raw["url"], raw["headers"], raw["body"])
+                            keep_raw_page(session, article_id, raw["url"], raw["headers"], raw.get("body", b""),
+                                          compressed=raw.get("compressed"))
                         results.append((article_id, outcome))
                 except SQLAlchemyError as exc:
+                    if not savepoints:
+                        raise
                     results.append(exc)
         return results
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from wicnews.db import engine as db
 from wicnews.db.articles import StorePolicy, store_article
 from wicnews.db.queries import article_detail, coverage
-from wicnews.db.revisions import RecheckPolicy, change_summary, recheck_due
+from wicnews.db.revisions import RecheckPolicy, change_summary, recheck_candidates, recheck_due
 from wicnews.models import Article, ArticleRevision, ArticleUrl
 from wicnews.pipelines.dedupe import bands, shingles, similarity, text_key
 from wicnews.urls import url_key
@@ -170,6 +170,25 @@ def test_recheck_policy(engine):
     with Session(engine) as s, s.begin():
         assert recheck_due(s, url_key(url), policy) is False  # done for this mark
         assert s.scalar(select(ArticleUrl.checked_at).where(ArticleUrl.url == url)) is not None
+
+
+def test_recheck_candidates_read_many_urls_as_recheck_due_would(engine):
+    """The skip-seen middleware's batch look-up: None and False as ``recheck_due`` says, True
+    only where a recheck looks due (``recheck_due`` then decides it), without writing."""
+    now = datetime.now(timezone.utc)
+    policy = RecheckPolicy(after=(3600,))
+    old, fresh = "http://scmp/article/old", "http://scmp/article/fresh"
+    store(engine, page(old, V1, first_seen_at=now - timedelta(hours=2)), old, "http://wire/old")
+    store(engine, page(fresh, "Another story altogether. " * 30, first_seen_at=now), fresh)
+    keys = [url_key(u) for u in ("http://never/seen", "http://wire/old", old, fresh, old)]
+    with engine.connect() as conn:
+        answers = recheck_candidates(conn, keys, policy)
+        assert answers == {keys[0]: None, keys[1]: False, keys[2]: True, keys[3]: False}
+        assert recheck_candidates(conn, keys, RecheckPolicy(after=(), always=True))[keys[3]] is True
+    with Session(engine) as s:
+        assert s.scalar(select(ArticleUrl.checked_at).where(ArticleUrl.url == old)) is None  # nothing recorded
+        assert [recheck_due(s, key, policy) if answers[key] else answers[key] for key in keys] == \
+            [None, False, True, False, False]  # the same URL twice in a batch: due once
 
 
 # --- the race: two processes, one article --------------------------------------------------

@@ -102,6 +102,19 @@ def prepared_page(body: bytes, url: str, headers: dict[str, str], options: dict 
     return page, prepare_item(item, _topic(topic_file))
 
 
+def crawled_page(body: bytes, url: str, headers: dict[str, str], options: dict | None = None, *, keep_raw: bool = True,
+                 **context: Any) -> tuple[Extracted, Any]:
+    """``prepared_page`` for the crawl (what its extraction workers run): with ``keep_raw``,
+    the item also carries the page's bytes compressed for ``raw_pages``
+    (``item.raw = {"compressed": (compression, data)}``), compressed in the worker."""
+    from wicnews.db.raw import compress
+
+    page, item = prepared_page(body, url, headers, options, **context)
+    if keep_raw:
+        item.raw = {"compressed": compress(body)}
+    return page, item
+
+
 def _result(item: Any, page: Extracted) -> dict:
     from wicnews.db.queries import _plain
 

@@ -3,9 +3,9 @@
 The thin Scrapy adapter over ``wicnews.pool``. With ``WICNEWS_EXTRACT_WORKERS`` > 0 (or -1,
 one per core) pages go to a pool of worker processes and the reactor thread only waits;
 with 0 they are handled in the crawl's own process, as before. Either way a page goes
-through ``wicnews.articles.prepared_page`` (extraction, the item, normalisation, relevance,
-dedupe keys: every CPU-heavy pure step) and the answer is ``(Extracted, item)`` or a
-``PageError``.
+through ``wicnews.articles.crawled_page`` (extraction, the item, normalisation, relevance,
+dedupe keys, the page's bytes compressed for ``raw_pages``: every CPU-heavy pure step) and
+the answer is ``(Extracted, item)`` or a ``PageError``.
 
 At most ``WICNEWS_MAX_PAGES_IN_FLIGHT`` pages are handed to the pool at once (the others
 wait, and Scrapy's scraper slot stops downloading when the bodies waiting exceed
@@ -49,8 +49,8 @@ class Extraction:
     """Extracts pages in a process pool (``workers`` > 0) or in this process (0)."""
 
     def __init__(self, workers: int, timeout: float, max_in_flight: int, extract: str = DEFAULT_FUNCTION,
-                 topic_file: str = "", on_replace: Callable[[str], None] | None = None):
-        self.context = {"extract": extract, "topic_file": topic_file}
+                 topic_file: str = "", on_replace: Callable[[str], None] | None = None, keep_raw: bool = True):
+        self.context = {"extract": extract, "topic_file": topic_file, "keep_raw": keep_raw}
         self.pool: ExtractPool | None = None
         if workers:
             self.pool = ExtractPool(workers, timeout, max_in_flight, PREPARE, on_replace=on_replace, preload=extract)
@@ -68,7 +68,7 @@ class Extraction:
 
         extraction = cls(default_workers() if workers < 0 else workers, s.getfloat("WICNEWS_EXTRACT_TIMEOUT"),
                          s.getint("WICNEWS_MAX_PAGES_IN_FLIGHT"), s.get("WICNEWS_EXTRACT_FUNCTION") or DEFAULT_FUNCTION,
-                         s.get("WICNEWS_TOPIC") or "", replaced)
+                         s.get("WICNEWS_TOPIC") or "", replaced, s.getbool("WICNEWS_KEEP_RAW_PAGES"))
         crawler.signals.connect(extraction.close, signal=signals.engine_stopped, weak=False)
         if extraction.pool:
             logger.info("extracting in %d worker processes", len(extraction.pool._threads))

@@ -16,12 +16,14 @@ from scrapy.downloadermiddlewares import redirect, robotstxt
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy.orm import Session
+from twisted.internet.defer import Deferred
 from twisted.internet.error import DNSLookupError
 from twisted.internet.threads import deferToThread
+from twisted.python.failure import Failure
 
 from wicnews import guard, urls
 from wicnews.crawldb import crawl_engine
-from wicnews.db.revisions import RecheckPolicy, recheck_due
+from wicnews.db.revisions import RecheckPolicy, recheck_candidates, recheck_due
 from wicnews.errors import ErrorKind
 from wicnews.failures import (
     AlreadySeen,
@@ -42,12 +44,19 @@ class SkipSeenMiddleware:
     that article's page is due (``RecheckPolicy``: ``WICNEWS_RECHECK_AFTER``,
     ``WICNEWS_RECHECK``; counted as ``wicnews/rechecked``): then it is downloaded again and
     the store keeps a new revision if it changed. Off with ``WICNEWS_SKIP_SEEN=False``
-    (every article is then fetched and deduped by the store)."""
+    (every article is then fetched and deduped by the store).
+
+    The database is asked off the reactor thread, in batches: the requests that arrive while
+    one batch is being looked up make the next one. The look-up only reads (it does not wait
+    for the store's write transaction); a recheck that looks due is decided and recorded in
+    a write transaction (``recheck_due``)."""
 
     def __init__(self, engine, policy: RecheckPolicy | None = None, stats=None):
         self.engine = engine
         self.policy = policy or RecheckPolicy(after=())
         self.stats = stats
+        self._pending: list[tuple[str, Deferred]] = []
+        self._busy = False
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -60,16 +69,43 @@ class SkipSeenMiddleware:
                                always=s.getbool("WICNEWS_RECHECK"))
         return cls(crawl_engine(crawler), policy, crawler.stats)
 
-    def process_request(self, request):
+    async def process_request(self, request):
         if not request.meta.get("wicnews_article"):
             return
-        with Session(self.engine) as session, session.begin():
-            due = recheck_due(session, url_key(request.url), self.policy)
+        answer: Deferred = Deferred()
+        self._pending.append((url_key(request.url), answer))
+        self._next_batch()
+        due = await maybe_deferred_to_future(answer)
         if due is False:
             raise AlreadySeen("already stored")
         if due and self.stats is not None:
             self.stats.inc_value("wicnews/rechecked")
-        return
+
+    def _next_batch(self) -> None:
+        if self._busy or not self._pending:
+            return
+        batch, self._pending = self._pending, []
+        self._busy = True
+        deferToThread(self._look_up, [key for key, _ in batch]).addBoth(self._answer, batch)
+
+    def _look_up(self, keys: list[str]) -> list[bool | None]:
+        """In a worker thread: per key (in order) what ``recheck_due`` says."""
+        with self.engine.connect().execution_options(wicnews_read_only=True) as conn:
+            answers = recheck_candidates(conn, keys, self.policy)
+            conn.rollback()
+        if not any(answers.values()):
+            return [answers[key] for key in keys]
+        with Session(self.engine) as session, session.begin():  # due: decided and recorded, one key after the other
+            return [recheck_due(session, key, self.policy) if answers[key] else answers[key] for key in keys]
+
+    def _answer(self, result, batch: list[tuple[str, Deferred]]) -> None:
+        self._busy = False
+        for index, (_, answer) in enumerate(batch):
+            if isinstance(result, Failure):
+                answer.errback(result)
+            else:
+                answer.callback(result[index])
+        self._next_batch()
 
 
 class PrivateAddressGuard:

@@ -107,7 +107,8 @@ class Article(Base):
 
     __tablename__ = "articles"
     __table_args__ = (Index("ix_articles_relevant_first_seen", "relevant", "first_seen_at"),
-                      Index("ix_articles_level_first_seen", "relevance_level", "first_seen_at"))
+                      Index("ix_articles_level_first_seen", "relevance_level", "first_seen_at"),
+                      Index("ix_articles_title_key_status", "title_key", "text_status"))  # a stub by its title
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     url: Mapped[str] = mapped_column(Text, info=page("url"))

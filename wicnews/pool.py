@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_FUNCTION = "wicnews.extract:extract_article"
 # What a crawl's workers run (``wicnews.extraction``): the extraction and every pure step after it.
-PREPARE = "wicnews.articles:prepared_page"
+PREPARE = "wicnews.articles:crawled_page"
 
 
 def resolve(path: str) -> Callable[..., Any]:

@@ -100,6 +100,9 @@ WICNEWS_MAX_PAGES_IN_FLIGHT = 0
 # Articles written per database transaction (at most; fewer when the crawl is slow). A
 # crash loses at most one batch, which the next run stores again.
 WICNEWS_STORE_BATCH = 50
+# Items of one response handled at once (Scrapy's default, 100, starts 100 asyncio tasks
+# for every response; a callback of this spider yields at most one item).
+CONCURRENT_ITEMS = 4
 # The extraction function, "module:function" (tests and experiments point it elsewhere).
 WICNEWS_EXTRACT_FUNCTION = "wicnews.extract:extract_article"
 

@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, delete, func, inspect, or_, select, text, update
+from sqlalchemy import Integer, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from wicnews.db.inserts import insert_ignore, insert_many_ignore
 from wicnews.db.placements import demote_former_original, page_metadata, record_placements
 from wicnews.models import PAGE_FIELDS, Article, ArticleBand, ArticleEntity, ArticleUrl
 
@@ -37,20 +38,6 @@ def _insert(session: Session, model) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(model)
     return sqlite.insert(model)
-
-
-def _insert_ignore(session: Session, model, values: dict):
-    """``INSERT ... ON CONFLICT DO NOTHING RETURNING <primary key>``: the new row's key, or
-    None when a unique constraint already holds an equal row."""
-    key = inspect(model).primary_key[0]
-    return session.execute(_insert(session, model).values(**values).on_conflict_do_nothing().returning(key)
-                           ).scalar_one_or_none()
-
-
-def _insert_many_ignore(session: Session, model, rows: list[dict]) -> None:
-    """One multi-row ``INSERT ... ON CONFLICT DO NOTHING``."""
-    if rows:
-        session.execute(_insert(session, model).values(rows).on_conflict_do_nothing())
 
 
 # The article columns that come from its page: what the store writes, and what a stored
@@ -83,16 +70,21 @@ def _promote_original(session: Session, article_id: int, values: dict, same_url:
         return False
 
 
-def set_entities(session: Session, article_id: int, entities: Iterable[dict]) -> None:
-    """The article's entities (``{"name", "kind", "count"}`` from its relevance verdict), replacing any before."""
-    session.execute(delete(ArticleEntity).where(ArticleEntity.article_id == article_id))
+_DELETE_ENTITIES = delete(ArticleEntity).where(ArticleEntity.article_id == bindparam("article_id"))
+
+
+def set_entities(session: Session, article_id: int, entities: Iterable[dict], new: bool = False) -> None:
+    """The article's entities (``{"name", "kind", "count"}`` from its relevance verdict), replacing any
+    before (``new``: the article row was inserted just now, it has none)."""
+    if not new:
+        session.connection().execute(_DELETE_ENTITIES, {"article_id": article_id})
     rows = {e["name"][:200]: {"article_id": article_id, "name": e["name"][:200], "kind": e.get("kind") or "org",
                               "mentions": int(e.get("count") or 1)} for e in entities if e.get("name")}
-    _insert_many_ignore(session, ArticleEntity, list(rows.values()))
+    insert_many_ignore(session, ArticleEntity, list(rows.values()))
 
 
 def _add_bands(session: Session, article_id: int, bands) -> None:
-    _insert_many_ignore(session, ArticleBand, [{"band": band, "article_id": article_id} for band in dict.fromkeys(bands)])
+    insert_many_ignore(session, ArticleBand, [{"band": band, "article_id": article_id} for band in dict.fromkeys(bands)])
 
 
 def _candidates_query():
@@ -216,12 +208,12 @@ def store_article(session: Session, values: dict, other_urls: dict[str, str], ba
         lock_bands(session, bands)
     outcome, same_url = "new", False
     savepoint = session.begin_nested()
-    article_id = _insert_ignore(session, Article, values)
+    article_id = insert_ignore(session, Article, values)
     if article_id is not None:
         # The canonical URL may already lead to another article (found there as a copy's or
         # an AMP page's URL): article_urls.url_key is unique, so it decides, atomically.
         fetched = values["url_key"] in other_urls
-        if _insert_ignore(session, ArticleUrl, {
+        if insert_ignore(session, ArticleUrl, {
                 "article_id": article_id, "url": values["canonical_url"], "url_key": values["url_key"],
                 "fetched": fetched, "kind": "original", "source": values["source"],
                 "first_seen_at": values["first_seen_at"], "run_id": values.get("run_id"),
@@ -266,11 +258,20 @@ def store_article(session: Session, values: dict, other_urls: dict[str, str], ba
         if outcome == "revised":  # the old text's bands would find near-copies of a text it no longer has
             session.execute(delete(ArticleBand).where(ArticleBand.article_id == article_id))
         _add_bands(session, article_id, bands)
-        set_entities(session, article_id, (values.get("relevance") or {}).get("entities") or [])
+        set_entities(session, article_id, (values.get("relevance") or {}).get("entities") or [], new=outcome == "new")
     if promoted:
         demote_former_original(session, article_id)
-    record_placements(session, article_id, values, other_urls, hints)
+    # a new article's row is ``values``: no need to read it back
+    stored = (values["url_key"], values["canonical_url"], values.get("site_name")) if outcome == "new" else None
+    record_placements(session, article_id, values, other_urls, hints, article=stored)
     return article_id, outcome
+
+
+# Built once (compiled once): the stub a full article's URLs lead to; the stub of its title.
+_STUB_BY_URL = (select(ArticleUrl.article_id).join(Article, Article.id == ArticleUrl.article_id)
+                .where(ArticleUrl.url_key.in_(bindparam("keys", expanding=True)), Article.text_status == "stub").limit(1))
+_STUB_BY_TITLE = (select(Article.id).where(Article.title_key == bindparam("title_key"), Article.text_status == "stub")
+                  .order_by(Article.id).limit(1))
 
 
 def _upgrade_stub(session: Session, values: dict, other_urls: dict[str, str]) -> int | None:
@@ -279,14 +280,11 @@ def _upgrade_stub(session: Session, values: dict, other_urls: dict[str, str]) ->
     key. One conditional ``UPDATE ... WHERE text_status = 'stub'``: of two writers only one
     upgrades a stub; the row keeps its id, first-seen time and run. Returns the id, or None
     (no stub; or its new keys belong to another article: then the normal path decides)."""
-    keys = [values["url_key"], *other_urls]
-    stub_id = session.execute(
-        select(ArticleUrl.article_id).join(Article, Article.id == ArticleUrl.article_id)
-        .where(ArticleUrl.url_key.in_(keys), Article.text_status == "stub").limit(1)).scalar_one_or_none()
+    conn = session.connection()
+    stub_id = conn.execute(_STUB_BY_URL, {"keys": list(dict.fromkeys([values["url_key"], *other_urls]))}
+                           ).scalar_one_or_none()
     if stub_id is None and values.get("title_key"):
-        stub_id = session.execute(select(Article.id).where(Article.title_key == values["title_key"],
-                                                           Article.text_status == "stub")
-                                  .order_by(Article.id).limit(1)).scalar_one_or_none()
+        stub_id = conn.execute(_STUB_BY_TITLE, {"title_key": values["title_key"]}).scalar_one_or_none()
     if stub_id is None:
         return None
     new = {k: values[k] for k in PAGE_FIELDS if k in values} | {"text_status": "full"}
@@ -322,17 +320,17 @@ def store_stub(session: Session, values: dict, urls: dict[str, str]) -> tuple[in
                                      .order_by(Article.id).limit(1)).scalar_one_or_none()
     if article_id is None:
         savepoint = session.begin_nested()
-        article_id = _insert_ignore(session, Article, values)
-        if article_id is not None and _insert_ignore(session, ArticleUrl, url_rows(article_id)[0]) is not None:
+        article_id = insert_ignore(session, Article, values)
+        if article_id is not None and insert_ignore(session, ArticleUrl, url_rows(article_id)[0]) is not None:
             savepoint.commit()
-            _insert_many_ignore(session, ArticleUrl, url_rows(article_id)[1:])
+            insert_many_ignore(session, ArticleUrl, url_rows(article_id)[1:])
             return article_id, "new"
         savepoint.rollback()
         article_id = session.execute(select(ArticleUrl.article_id).where(
             ArticleUrl.url_key.in_([values["url_key"], *urls]))).scalars().first()
         if article_id is None:
             article_id = session.execute(select(Article.id).where(Article.url_key == values["url_key"])).scalar_one()
-    _insert_many_ignore(session, ArticleUrl, url_rows(article_id))
+    insert_many_ignore(session, ArticleUrl, url_rows(article_id))
     return article_id, "duplicate"
 
 

@@ -89,8 +89,10 @@ def _sqlite_pragmas(cur) -> None:
 
 def _sqlite_begin(conn) -> None:
     # IMMEDIATE: take the write lock up front (waiting up to busy_timeout), so that two
-    # writers never both read and then fail to upgrade their locks.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # writers never both read and then fail to upgrade their locks. A connection that only
+    # reads says so (execution option ``wicnews_read_only``): it neither takes nor waits
+    # for the lock (WAL: it reads the last committed state while a writer writes).
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("wicnews_read_only") else "BEGIN IMMEDIATE")
 
 
 def _json_dumps(value: object) -> str:

@@ -12,9 +12,10 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import case, false, select, update
+from sqlalchemy import bindparam, case, false, select, update
 from sqlalchemy.orm import Session
 
+from wicnews.db.inserts import insert_many_ignore
 from wicnews.models import Article, ArticleUrl
 
 
@@ -46,20 +47,35 @@ def placement_kind(url: str, key: str, article_key: str, article_url: str, page_
     return "copy"
 
 
+# What a placement keeps of the page found under it.
+PAGE_METADATA = ("site_name", "title", "published_at", "authors")
+
+
 def page_metadata(values: dict) -> dict:
     """What a placement keeps of the page found under it."""
     return {"site_name": values.get("site_name"), "title": values.get("title"),
             "published_at": values.get("published_at"), "authors": values.get("authors") or []}
 
 
+_ARTICLE_OF_PLACEMENTS = select(Article.url_key, Article.canonical_url, Article.site_name).where(
+    Article.id == bindparam("article_id"))
+# URLs named earlier (as a copy's canonical) and downloaded now take the page's metadata.
+_MARK_FETCHED = (update(ArticleUrl).where(ArticleUrl.url_key.in_(bindparam("keys", expanding=True)),
+                                          ArticleUrl.fetched.is_(False))
+                 .values(fetched=True, **{name: bindparam(f"page_{name}") for name in PAGE_METADATA}))
+
+
 def record_placements(session: Session, article_id: int, values: dict, other_urls: dict[str, str],
-                      hints: dict[str, str] | None = None) -> None:
+                      hints: dict[str, str] | None = None, article: tuple[str, str, str | None] | None = None) -> None:
     """Record the canonical URL and the fetched URLs (``other_urls``: key -> URL) of a page
     as placements of article ``article_id``. A URL only named (a copy's canonical, not
-    fetched) gets no page metadata; when it is fetched later, it takes the page's."""
+    fetched) gets no page metadata; when it is fetched later, it takes the page's.
+    ``article``: the stored article's ``(url_key, canonical_url, site_name)`` when the caller
+    knows them (else they are read)."""
     hints = hints or {}
-    article_key, article_url, article_site = session.execute(
-        select(Article.url_key, Article.canonical_url, Article.site_name).where(Article.id == article_id)).one()
+    conn = session.connection()
+    article_key, article_url, article_site = article or conn.execute(
+        _ARTICLE_OF_PLACEMENTS, {"article_id": article_id}).one()
     same_outlet = not (article_site and values.get("site_name")
                        and article_site.casefold() != values["site_name"].casefold())
     page = page_metadata(values)
@@ -71,14 +87,10 @@ def record_placements(session: Session, article_id: int, values: dict, other_url
                                             same_outlet),
                      "source": values["source"], "first_seen_at": values["first_seen_at"],
                      "run_id": values.get("run_id"),
-                     **(page if fetched else {"site_name": None, "title": None, "published_at": None, "authors": None})})
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(dialect.insert(ArticleUrl).values(rows).on_conflict_do_nothing())
+                     **(page if fetched else dict.fromkeys(PAGE_METADATA))})
+    insert_many_ignore(session, ArticleUrl, rows)
     if other_urls:  # URLs named earlier (as a copy's canonical) and downloaded now
-        session.execute(update(ArticleUrl).where(ArticleUrl.url_key.in_(list(other_urls)), ArticleUrl.fetched.is_(False))
-                        .values(fetched=True, **page))
+        conn.execute(_MARK_FETCHED, {"keys": list(other_urls), **{f"page_{k}": v for k, v in page.items()}})
 
 
 def demote_former_original(session: Session, article_id: int) -> None:

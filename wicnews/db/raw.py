@@ -7,9 +7,11 @@ reextract`` feeds back to the extractor. Callers own sessions.
 
 from __future__ import annotations
 
+import functools
 import gzip
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -17,14 +19,22 @@ from sqlalchemy.orm import Session
 from wicnews.models import Article, RawPage, utcnow
 
 
+@functools.cache
+def _zstd() -> Any:
+    """The standard library's zstd module (3.14+), or None (looked for once, not on every page)."""
+    try:
+        from compression import zstd  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    return zstd
+
+
 def compress(body: bytes) -> tuple[str, bytes]:
     """``(compression, data)``: zstd when the standard library has it (3.14+), else gzip."""
-    try:
-        from compression import zstd
-
+    zstd = _zstd()
+    if zstd is not None:
         return "zstd", zstd.compress(body)
-    except ImportError:
-        return "gzip", gzip.compress(body, compresslevel=6)
+    return "gzip", gzip.compress(body, compresslevel=6)
 
 
 def decompress(compression: str, data: bytes) -> bytes:
@@ -35,12 +45,16 @@ def decompress(compression: str, data: bytes) -> bytes:
     return gzip.decompress(data)
 
 
+_INSERT = insert(RawPage)  # built once, compiled once
+
+
 def keep_raw_page(session: Session, article_id: int, url: str, headers: dict[str, str], body: bytes,
-                  fetched_at: datetime | None = None) -> None:
-    """Store one fetch of ``url`` for ``article_id``."""
-    compression, data = compress(body)
-    session.execute(insert(RawPage).values(article_id=article_id, url=url, fetched_at=fetched_at or utcnow(),
-                                           headers=dict(headers), compression=compression, body=data))
+                  fetched_at: datetime | None = None, compressed: tuple[str, bytes] | None = None) -> None:
+    """Store one fetch of ``url`` for ``article_id`` (``compressed``: ``compress(body)``, when
+    the caller has it already)."""
+    compression, data = compressed or compress(body)
+    session.connection().execute(_INSERT, {"article_id": article_id, "url": url, "fetched_at": fetched_at or utcnow(),
+                                           "headers": dict(headers), "compression": compression, "body": data})
 
 
 def latest_raw_pages(session: Session, since: datetime | None = None

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -69,6 +69,26 @@ def recheck_due(session: Session, key: str, policy: RecheckPolicy, now: datetime
         return False
     session.execute(update(ArticleUrl).where(ArticleUrl.id == placement_id).values(checked_at=now))
     return True
+
+
+_SEEN = (select(ArticleUrl.url_key, ArticleUrl.url, ArticleUrl.checked_at, Article.url, Article.first_seen_at)
+         .join(Article, Article.id == ArticleUrl.article_id)
+         .where(ArticleUrl.url_key.in_(bindparam("keys", expanding=True)), ArticleUrl.fetched.is_(True)))
+
+
+def recheck_candidates(connection: Any, keys: list[str], policy: RecheckPolicy,
+                       now: datetime | None = None) -> dict[str, bool | None]:
+    """``recheck_due`` of many URL keys at once, reading only (a few queries, whatever their
+    number): None (not stored: fetch it) or False (skip it) is final; True means that a
+    recheck looks due, which ``recheck_due`` decides, and records, in a write transaction."""
+    now = now or utcnow()
+    answers: dict[str, bool | None] = dict.fromkeys(keys)
+    unique = list(answers)
+    for start in range(0, len(unique), 500):
+        for key, url, checked, representative, first_seen in connection.execute(
+                _SEEN, {"keys": unique[start:start + 500]}):
+            answers[key] = url == representative and policy.due(first_seen, checked, now)
+    return answers
 
 
 def _paragraphs(text: str) -> list[str]:

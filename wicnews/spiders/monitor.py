@@ -287,7 +287,8 @@ class MonitorSpider(DiscoveryMixin, scrapy.Spider):
             self._count_error(ErrorKind.CANONICAL_UNTRUSTED, f"canonical link to another site not trusted: "
                               f"{page.canonical_claim}", response.url)
         self.crawler.stats.inc_value("wicnews/articles_extracted")
-        article.raw = {"url": response.url, "headers": headers, "body": response.body}  # kept in raw_pages
+        # kept in raw_pages (compressed in the extraction worker)
+        article.raw = {"url": response.url, "headers": headers, **(article.raw or {"body": response.body})}
         canonical = choose_canonical(response.url, page.canonical_url)  # http(s) only, sane
         if page.is_amp and not via and canonical != canonicalize_url(response.url) and self._claim(canonical):
             self.crawler.stats.inc_value("wicnews/amp_resolved")

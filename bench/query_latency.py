@@ -16,7 +16,7 @@ its goal in the same run:
 Goals (issue 12): ``new`` <= 50 ms, ``search`` <= 200 ms on SQLite at 1M articles, the same on
 PostgreSQL; ``show`` <= 50 ms. ``search`` is timed as a user types it: a rare name (all its
 matches), then a results page (``--limit 20``) for a common English word, Chinese terms of
-two and three characters, and two words.
+two and three characters, and two words; ``new`` also as a consumer's first read.
 
     python bench/query_latency.py                        # 1M articles, SQLite and PostgreSQL
     python bench/query_latency.py --articles 200000 --no-pg
@@ -48,6 +48,7 @@ from pathlib import Path
 from querydata import RARE_WORD, load_postgresql, load_sqlite
 from sqlalchemy import create_engine, event, func, select, text
 
+from wicnews.db import consumers
 from wicnews.db.engine import open_database
 from wicnews.db.queries import Filters, article_detail, coverage, search
 from wicnews.models import Article
@@ -87,6 +88,9 @@ def cases(engine, now: datetime, sample_url: str, sample_id: int) -> list[Case]:
             return found
         return detail
 
+    def first_read() -> list[dict]:  # a consumer never seen: its first page, oldest first
+        return rendered(consumers.pending(engine, "bench", Filters(limit=100)).rows)
+
     page = ["--limit", "20"]
     return [
         Case("new --since 1d", GOAL_MS["new"], new(day), ["new", "--since", day.isoformat()]),
@@ -97,6 +101,8 @@ def cases(engine, now: datetime, sample_url: str, sample_id: int) -> list[Case]:
         Case("search 互联网 --limit 20", GOAL_MS["search"], find("互联网", 20), ["search", "互联网", *page]),
         Case("search 'digital economy' --limit 20", GOAL_MS["search"], find("digital economy", 20),
              ["search", "digital economy", *page]),
+        Case("new --consumer NAME --peek --limit 100", GOAL_MS["new"], first_read,
+             ["new", "--consumer", "bench", "--peek", "--limit", "100"]),
         Case("show ID", GOAL_MS["show"], show(str(sample_id)), ["show", str(sample_id)]),
         Case("show URL", GOAL_MS["show"], show(sample_url), ["show", sample_url]),
     ]
@@ -167,7 +173,7 @@ def measure(kind: str, url: str, n: int, args, env: dict) -> bool:
         now = conn.scalar(select(func.max(Article.first_seen_at)))
         sample_id = n // 2 + 3 - (n // 2) % 20  # one with a copy (ids = 3 mod 20)
         sample_url = conn.scalar(select(Article.canonical_url).where(Article.id == sample_id))
-    all_cases = cases(engine, now, sample_url, sample_id)
+    all_cases = [c for c in cases(engine, now, sample_url, sample_id) if not args.only or args.only in c.name]
     startup = run_process(["--help"], "", env, args.process_repeat)
     heavy = heavy_imports(["search", RARE_WORD], url, env) | heavy_imports(["new"], url, env)
     print(f"\n{kind}, {n} articles; whole-process start-up (`wicnews --help`): median {startup[0]:.0f} ms; "
@@ -254,6 +260,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=15, help="library calls timed per command")
     parser.add_argument("--process-repeat", type=int, default=5, help="whole processes timed per command")
     parser.add_argument("--explain", action="store_true", help="print each statement's time and plan")
+    parser.add_argument("--only", metavar="TEXT", help="only the commands whose name contains TEXT")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="wicnews-qbench-"))
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("WICNEWS_")}, "WICNEWS_HOME": str(work)}

@@ -139,3 +139,13 @@ def test_a_pair_at_the_end_of_a_title_or_text_is_found(corpus):
     ids = {a["id"] for a in search(corpus, "乌镇", Filters(include_all=True))}
     assert {17, 34, 13, 26} <= ids  # titles "乌镇", texts ending with 乌镇
     assert fts.caseless_pair("乌镇") and not fts.caseless_pair("AI") and not fts.caseless_pair("乌")
+
+
+def test_rows_read_in_batches_are_the_same(corpus, monkeypatch):
+    from wicnews.db import queries
+
+    everything = Filters(include_all=True)
+    whole = queries.coverage(corpus, None, filters=everything), search(corpus, "乌镇", everything)
+    monkeypatch.setattr(queries, "ID_BATCH", 7)
+    assert (queries.coverage(corpus, None, filters=everything), search(corpus, "乌镇", everything)) == whole
+    assert len(whole[0]) == 360 and len(whole[1]) > 7

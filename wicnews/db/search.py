@@ -46,6 +46,7 @@ from wicnews.models import Article
 MAX_TERMS = 16  # a query's further terms are ignored
 DOC_SQL = "(coalesce(articles.title, '') || ' ' || articles.text)"  # frozen in migration 0003
 SEARCH_TABLES = ("articles_fts", "articles_tri")  # SQLite FTS5 tables and their shadow tables
+PG_VECTOR = "search_vector"  # PostgreSQL: to_tsvector('english', DOC_SQL), a generated column (migration 0011)
 TRIGRAM_VOCAB = "articles_tri_vocab"  # SQLite: the trigrams of articles_tri (migration 0011)
 MAX_TRIGRAMS = 5000  # a two-character term followed by more distinct characters is looked for by a scan
 # The characters of the CJK pieces indexed on PostgreSQL (migration 0011): a two-character
@@ -56,7 +57,7 @@ _CJK = re.compile(f"[{CJK_RANGES}]{{2}}")
 
 def is_search_object(name: str | None) -> bool:
     """True for the backend-specific search objects of migrations 0003 and 0011 (not in the models)."""
-    return name is not None and name.startswith((*SEARCH_TABLES, "ix_articles_search_", "wicnews_"))
+    return name is not None and (name == PG_VECTOR or name.startswith((*SEARCH_TABLES, "ix_articles_search_", "wicnews_")))
 
 
 def terms(query: str) -> list[str]:
@@ -177,14 +178,17 @@ def _pg_doc() -> ColumnElement:
     return literal_column(DOC_SQL)
 
 
+def _pg_vector() -> ColumnElement:
+    return literal_column(f"articles.{PG_VECTOR}")
+
+
 def _pg_term(term: str) -> list[ColumnElement[bool]]:
     """The conditions of an article ``term`` matches: as a word, or as a substring (LIKE,
     through the trigram index; for a CJK pair, a superset found through the index of CJK
     pairs comes first, so that LIKE only reads the articles it finds)."""
-    vector = func.to_tsvector(literal_column("'english'::regconfig"), _pg_doc())
-    word = vector.op("@@")(func.plainto_tsquery(literal_column("'english'::regconfig"), term))
+    word = _pg_vector().op("@@")(func.plainto_tsquery(literal_column("'english'::regconfig"), term))
     substring = func.lower(_pg_doc()).like(func.lower(like_pattern(term)), escape="\\")
-    found = [or_(substring, word)]  # the cheaper test first: most articles found by a word contain it
+    found = [or_(word, substring)]
     if _CJK.fullmatch(term):
         pairs: ColumnElement = literal_column(f"wicnews_cjk_pairs({DOC_SQL})")
         found.insert(0, or_(pairs.op("@>")(bindparam("pair", [term], type_=ARRAY(Text), unique=True)), word))
@@ -197,8 +201,7 @@ def _pg_ids(session: Session, candidates: Select, query_terms: list[str], limit:
     title_hits = sum(hits[1:], hits[0]).label("title_hits")
     matched = candidates.add_columns(title_hits, newest().label("newest")).where(*[c for t in query_terms for c in _pg_term(t)]) \
         .cte("matched").prefix_with("MATERIALIZED")
-    vector = func.to_tsvector(literal_column("'english'::regconfig"), _pg_doc())
-    rank = func.ts_rank_cd(vector, func.plainto_tsquery(literal_column("'english'::regconfig"), " ".join(query_terms)))
+    rank = func.ts_rank_cd(_pg_vector(), func.plainto_tsquery(literal_column("'english'::regconfig"), " ".join(query_terms)))
     stmt = select(matched.c.id).join(Article, Article.id == matched.c.id) \
         .order_by(matched.c.title_hits.desc(), rank.desc(), matched.c.newest.desc(), matched.c.id.desc())
     if limit:

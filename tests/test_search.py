@@ -149,3 +149,23 @@ def test_rows_read_in_batches_are_the_same(corpus, monkeypatch):
     monkeypatch.setattr(queries, "ID_BATCH", 7)
     assert (queries.coverage(corpus, None, filters=everything), search(corpus, "乌镇", everything)) == whole
     assert len(whole[0]) == 360 and len(whole[1]) > 7
+
+
+def test_migration_0011_indexes_existing_articles_and_downgrades(db_url):
+    from alembic import command
+
+    engine = db.make_engine(db_url)
+    try:
+        db.upgrade(engine, "0010")
+        rng = random.Random(5)
+        with engine.begin() as conn:
+            conn.execute(Article.__table__.insert(), [_article(i, rng) for i in range(1, 40)])
+        db.upgrade(engine)
+        found = [a["id"] for a in search(engine, "乌镇", Filters(include_all=True))]
+        assert 17 in found and 13 in found and found == reference(engine, "乌镇", Filters(include_all=True))
+        with engine.connect() as conn, conn.begin():
+            command.downgrade(db._alembic_config(conn), "0010")
+        db.upgrade(engine)
+        assert [a["id"] for a in search(engine, "乌镇", Filters(include_all=True))] == found
+    finally:
+        engine.dispose()

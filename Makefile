@@ -36,7 +36,6 @@ bench: install
 	$(BIN)/python bench/extract_eval.py
 	$(BIN)/python bench/crawl_throughput.py
 	$(BIN)/python bench/prepare_bench.py
-	$(BIN)/python bench/search_bench.py
 	$(BIN)/python bench/schedule_memory.py
 	$(BIN)/python bench/query_latency.py
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import warnings
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -50,10 +51,13 @@ def test_migrations_match_the_models(engine):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    with engine.connect() as conn:
-        # the full-text search objects of migration 0003 are backend-specific DDL, not models
-        opts = {"compare_type": True, "include_name": lambda name, kind, _parent: not is_search_object(name)}
-        assert compare_metadata(MigrationContext.configure(conn, opts=opts), Base.metadata) == []
+    with warnings.catch_warnings():
+        # SQLAlchemy cannot reflect SQLite's indexes on expressions (the search indexes of 0011)
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index ix_articles_search_")
+        with engine.connect() as conn:
+            # the full-text search objects of migrations 0003 and 0011 are backend-specific DDL, not models
+            opts = {"compare_type": True, "include_name": lambda name, kind, _parent: not is_search_object(name)}
+            assert compare_metadata(MigrationContext.configure(conn, opts=opts), Base.metadata) == []
     assert db.current_revision(engine) == db.head_revision()
 
 

@@ -19,15 +19,18 @@ from wicnews.models import PUBLIC_FIELDS, Article, ArticleEntity, ArticleUrl, Ru
 LEVELS = ("coverage", "mention", "none")
 # The largest article id a database can hold (a signed 64-bit integer).
 MAX_ID = 2**63 - 1
+# Ids bound in one IN (...): well below SQLite's limit on bound values.
+ID_BATCH = 500
 
 
 def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def article_dict(article: Article, also_at: list[str], placements: list[dict] | None = None) -> dict:
-    """An article as users see it (JSON-ready): every public column, ``also_at`` (the other
-    URLs, kept for compatibility) and ``placements`` (see ``wicnews.db.placements``)."""
+def article_dict(article: Any, also_at: list[str], placements: list[dict] | None = None) -> dict:
+    """An article (an ``Article``, or a row of its columns) as users see it (JSON-ready):
+    every public column, ``also_at`` (the other URLs, kept for compatibility) and
+    ``placements`` (see ``wicnews.db.placements``)."""
     return {**{name: _plain(getattr(article, name)) for name in PUBLIC_FIELDS}, "also_at": also_at,
             "placements": placements or []}
 
@@ -83,19 +86,26 @@ def filtered(stmt: Select, filters: Filters) -> Select:
     return stmt
 
 
+def article_rows() -> Select:
+    """``SELECT`` every column of ``articles``: rows read as ``Article``s are (attributes of
+    the same names and values) without the ORM's cost per object."""
+    return select(*Article.__table__.columns)
+
+
 def new_articles(session: Session, since: datetime | None = None, include_all: bool = False, limit: int | None = None,
-                 filters: Filters | None = None) -> list[Article]:
-    """Articles first seen since ``since`` that pass ``filters`` (coverage only, unless
-    ``include_all``), newest publication first (first-seen time where the date is unknown)."""
+                 filters: Filters | None = None) -> list[Any]:
+    """Articles (rows, see ``article_rows``) first seen since ``since`` that pass ``filters``
+    (coverage only, unless ``include_all``), newest publication first (first-seen time where
+    the date is unknown)."""
     filters = filters or Filters(since=since, include_all=include_all, limit=limit)
-    stmt = filtered(select(Article), filters)
+    stmt = filtered(article_rows(), filters)
     if since is not None:
         stmt = stmt.where(Article.first_seen_at >= since)
     newest = func.coalesce(Article.published_at, Article.first_seen_at)
     stmt = stmt.order_by(newest.desc(), Article.id.desc())
     if limit or filters.limit:
         stmt = stmt.limit(limit or filters.limit)
-    return list(session.scalars(stmt))
+    return list(session.execute(stmt))
 
 
 def other_urls(session: Session, article_ids: list[int]) -> dict[int, list[str]]:
@@ -113,9 +123,14 @@ def other_urls(session: Session, article_ids: list[int]) -> dict[int, list[str]]
     return result
 
 
-def as_dicts(session: Session, articles: list[Article]) -> list[dict]:
-    ids = [a.id for a in articles]
-    copies, placed = other_urls(session, ids), placements_of(session, ids)
+def as_dicts(session: Session, articles: list[Any]) -> list[dict]:
+    """``article_dict``s of ``articles`` (``Article``s or rows), with their URLs and placements."""
+    copies: dict[int, list[str]] = {}
+    placed: dict[int, list[dict]] = {}
+    for start in range(0, len(articles), ID_BATCH):
+        ids = [a.id for a in articles[start:start + ID_BATCH]]
+        copies.update(other_urls(session, ids))
+        placed.update(placements_of(session, ids))
     return [article_dict(a, copies[a.id], placed[a.id]) for a in articles]
 
 
@@ -134,12 +149,12 @@ def search(engine: Engine, query: str, filters: Filters) -> list[dict]:
     query_terms = fts.terms(query)
     if not query_terms:
         return []
-    stmt = fts.apply(filtered(select(Article), filters), engine.dialect.name, query_terms)
-    stmt = stmt.order_by(func.coalesce(Article.published_at, Article.first_seen_at).desc(), Article.id.desc())
-    if filters.limit:
-        stmt = stmt.limit(filters.limit)
     with Session(engine) as session:
-        articles = list(session.scalars(stmt))
+        ids = fts.matching_ids(session, filtered(select(Article.id), filters), query_terms, filters.limit)
+        found: dict[int, Any] = {}
+        for start in range(0, len(ids), ID_BATCH):
+            found.update((a.id, a) for a in session.execute(article_rows().where(Article.id.in_(ids[start:start + ID_BATCH]))))
+        articles = [found[i] for i in ids]
         return [{**row, "snippet": fts.snippet(a.title, a.text, query_terms)}
                 for a, row in zip(articles, as_dicts(session, articles), strict=True)]
 

@@ -1,12 +1,21 @@
 """Full-text search over the title and text of articles, on SQLite and on PostgreSQL.
 
-The indexes belong to the database (migration 0003): on SQLite two FTS5 tables kept in step
-by triggers (``articles_fts``: words, porter stemming; ``articles_tri``: trigrams, for
-Chinese and substrings); on PostgreSQL a ``tsvector`` expression index (English stemming)
-and a ``pg_trgm`` index (substrings). A query is split into terms; an article matches when
-every term matches as a (stemmed) word or as a substring. User input is never query syntax:
-each term goes to FTS5 as one quoted phrase, to PostgreSQL through ``plainto_tsquery`` and
-bound parameters, to LIKE with ``%``, ``_`` and ``\\`` escaped.
+The indexes belong to the database (migrations 0003 and 0011): on SQLite two FTS5 tables
+kept in step by triggers (``articles_fts``: words, porter stemming; ``articles_tri``:
+trigrams, for Chinese and substrings), the trigram table's vocabulary
+(``articles_tri_vocab``) and indexes on the last two characters of title and text; on
+PostgreSQL a ``tsvector`` expression index (English stemming), a ``pg_trgm`` index
+(substrings) and an index of the two-character CJK pieces of title and text. A query is
+split into terms; an article matches when every term matches as a (stemmed) word or as a
+substring. User input is never query syntax: each term goes to FTS5 as one quoted phrase,
+to PostgreSQL through ``plainto_tsquery`` and bound parameters, to LIKE with ``%``, ``_``
+and ``\\`` escaped.
+
+Order: on SQLite, the articles a term matches as a word first, by BM25 (title weighed 5,
+text 1), then the others; on PostgreSQL, the number of terms in the title first, then
+``ts_rank_cd``; newest first within equal ranks. ``matching_ids`` finds a page of results
+without ranking every match: SQLite scores only the articles that pass the filters;
+PostgreSQL scores only the articles with as many title hits as the page's last one.
 """
 
 from __future__ import annotations
@@ -14,7 +23,22 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from sqlalchemy import ColumnElement, Float, Integer, case, column, func, literal_column, or_, text
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    Text,
+    bindparam,
+    case,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from wicnews.models import Article
@@ -22,11 +46,18 @@ from wicnews.models import Article
 MAX_TERMS = 16  # a query's further terms are ignored
 DOC_SQL = "(coalesce(articles.title, '') || ' ' || articles.text)"  # frozen in migration 0003
 SEARCH_TABLES = ("articles_fts", "articles_tri")  # SQLite FTS5 tables and their shadow tables
+PG_VECTOR = "search_vector"  # PostgreSQL: to_tsvector('english', DOC_SQL), a generated column (migration 0011)
+TRIGRAM_VOCAB = "articles_tri_vocab"  # SQLite: the trigrams of articles_tri (migration 0011)
+MAX_TRIGRAMS = 5000  # a two-character term followed by more distinct characters is looked for by a scan
+# The characters of the CJK pieces indexed on PostgreSQL (migration 0011): a two-character
+# term of these only is found through that index.
+CJK_RANGES = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_CJK = re.compile(f"[{CJK_RANGES}]{{2}}")
 
 
 def is_search_object(name: str | None) -> bool:
-    """True for the backend-specific search objects of migration 0003 (not in the models)."""
-    return name is not None and name.startswith((*SEARCH_TABLES, "ix_articles_search_"))
+    """True for the backend-specific search objects of migrations 0003 and 0011 (not in the models)."""
+    return name is not None and (name == PG_VECTOR or name.startswith((*SEARCH_TABLES, "ix_articles_search_", "wicnews_")))
 
 
 def terms(query: str) -> list[str]:
@@ -46,48 +77,138 @@ def like_pattern(term: str) -> str:
     return "%" + re.sub(r"([\\%_])", r"\\\1", term) + "%"
 
 
-def _fts5_rows(table: str, term: str) -> ColumnElement[bool]:
-    """``articles.id IN (rows of the FTS5 table matching the term as one phrase)``."""
-    match = text(f"SELECT rowid FROM {table} WHERE {table} MATCH :q").bindparams(q=fts5_phrase(term))
-    return Article.id.in_(match.columns(column("rowid", Integer)))
+def caseless_pair(term: str) -> bool:
+    """True for a two-character term with no letter case (Chinese, Japanese, Korean ...): the
+    index can find it as the start of a trigram or the end of a title or text, and LIKE
+    compares it exactly."""
+    return len(term) == 2 and all(unicodedata.category(ch) == "Lo" for ch in term)
 
 
-def _sqlite_term(term: str) -> ColumnElement:
-    substring: ColumnElement[bool]
+def newest() -> ColumnElement:
+    return func.coalesce(Article.published_at, Article.first_seen_at)
+
+
+def matching_ids(session: Session, candidates: Select, query_terms: list[str], limit: int | None) -> list[int]:
+    """The ids of the articles among ``candidates`` (a ``select(Article.id)`` with the
+    filters) that every term matches, best first; at most ``limit``."""
+    if session.get_bind().dialect.name == "postgresql":
+        return _pg_ids(session, candidates, query_terms, limit)
+    return _sqlite_ids(session, candidates, query_terms, limit)
+
+
+# --- SQLite ------------------------------------------------------------------------------
+
+class _Ids:
+    """SQL of a set of article ids (a UNION of SELECTs) and the values it binds."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.values: dict[str, str] = {}
+
+    def bind(self, value: str) -> str:
+        name = f"p{len(self.values)}"
+        self.values[name] = value
+        return ":" + name
+
+    def fts5(self, table_name: str, match: str) -> _Ids:
+        self.parts.append(f"SELECT rowid FROM {table_name} WHERE {table_name} MATCH {self.bind(match)}")
+        return self
+
+    def ending(self, column_name: str, pair: str) -> _Ids:
+        """The articles whose column ends with ``pair`` (an index on ``substr(column, -2)``)."""
+        self.parts.append(f"SELECT id FROM articles WHERE substr({column_name}, -2) = {self.bind(pair)}")
+        return self
+
+    def contain(self) -> ColumnElement[bool]:
+        """``articles.id IN (these ids)``."""
+        clause = text(" UNION ".join(self.parts)).bindparams(
+            *[bindparam(k, v, unique=True) for k, v in self.values.items()])
+        return Article.id.in_(clause.columns(column("rowid", Integer)))
+
+
+def _sqlite_term(session: Session, term: str, words: bool = True) -> ColumnElement[bool]:
+    """The articles ``term`` matches as a word (unless not ``words``) or as a substring: a
+    trigram for a term of three characters or more; the trigrams it starts, or the end of
+    the title or text, for a caseless pair; a scan with LIKE for other short terms."""
+    ids = _Ids()
+    if words:
+        ids.fts5("articles_fts", fts5_phrase(term))
     if len(term) >= 3:
-        substring = _fts5_rows("articles_tri", term)
-    else:  # trigrams need 3 characters: a scan for shorter terms
-        pattern = like_pattern(term)
-        substring = or_(Article.title.like(pattern, escape="\\"), Article.text.like(pattern, escape="\\"))
-    return or_(_fts5_rows("articles_fts", term), substring)
+        return ids.fts5("articles_tri", fts5_phrase(term)).contain()
+    if caseless_pair(term):
+        grams = list(session.scalars(text(f"SELECT term FROM {TRIGRAM_VOCAB} WHERE term >= :lo AND term <= :hi"),
+                                     {"lo": term, "hi": term + "\U0010ffff"}))
+        if len(grams) <= MAX_TRIGRAMS:
+            ids.ending("title", term).ending("text", term)
+            if grams:
+                ids.fts5("articles_tri", " OR ".join(fts5_phrase(g) for g in grams))
+            return ids.contain()
+    pattern = like_pattern(term)
+    scan = or_(Article.title.like(pattern, escape="\\"), Article.text.like(pattern, escape="\\"))
+    return or_(ids.contain(), scan) if ids.parts else scan
 
+
+def _sqlite_ids(session: Session, candidates: Select, query_terms: list[str], limit: int | None) -> list[int]:
+    # First the articles some term matches as a word (BM25 < 0), scored only when they pass
+    # the filters: "+rowid" keeps that test out of FTS5's xBestIndex (which would run the
+    # query once per candidate) and in the scan of the matches.
+    anyword = " OR ".join(fts5_phrase(t) for t in query_terms)
+    matched = candidates.where(*[_sqlite_term(session, t) for t in query_terms]) if len(query_terms) > 1 else candidates
+    fts = table("articles_fts", column("rowid"))
+    ranked = select(fts.c.rowid.label("rid"), literal_column("bm25(articles_fts, 5.0, 1.0)").label("score")) \
+        .where(literal_column("articles_fts").op("MATCH")(bindparam("anyword", anyword, unique=True)))
+    if matched.whereclause is not None:
+        ranked = ranked.where(literal_column("+articles_fts.rowid").in_(matched.correlate(None)))
+    scores = ranked.subquery("fts_rank")
+    stmt = select(Article.id).join(scores, scores.c.rid == Article.id) \
+        .order_by(scores.c.score, newest().desc(), Article.id.desc())
+    ids = list(session.scalars(stmt.limit(limit) if limit else stmt))
+    if limit and len(ids) >= limit:
+        return ids
+    # Then the articles every term matches as a substring, none as a word: newest first.
+    rest = candidates.where(*[_sqlite_term(session, t, words=False) for t in query_terms],
+                            ~_Ids().fts5("articles_fts", anyword).contain()) \
+        .order_by(newest().desc(), Article.id.desc())
+    return ids + list(session.scalars(rest.limit(limit - len(ids)) if limit else rest))
+
+
+# --- PostgreSQL --------------------------------------------------------------------------
 
 def _pg_doc() -> ColumnElement:
     return literal_column(DOC_SQL)
 
 
-def _pg_term(term: str) -> ColumnElement:
-    vector = func.to_tsvector(literal_column("'english'::regconfig"), _pg_doc())
-    word = vector.op("@@")(func.plainto_tsquery(literal_column("'english'::regconfig"), term))
+def _pg_vector() -> ColumnElement:
+    return literal_column(f"articles.{PG_VECTOR}")
+
+
+def _pg_term(term: str) -> list[ColumnElement[bool]]:
+    """The conditions of an article ``term`` matches: as a word, or as a substring (LIKE,
+    through the trigram index; for a CJK pair, a superset found through the index of CJK
+    pairs comes first, so that LIKE only reads the articles it finds)."""
+    word = _pg_vector().op("@@")(func.plainto_tsquery(literal_column("'english'::regconfig"), term))
     substring = func.lower(_pg_doc()).like(func.lower(like_pattern(term)), escape="\\")
-    return or_(word, substring)
+    found = [or_(word, substring)]
+    if _CJK.fullmatch(term):
+        pairs: ColumnElement = literal_column(f"wicnews_cjk_pairs({DOC_SQL})")
+        found.insert(0, or_(pairs.op("@>")(bindparam("pair", [term], type_=ARRAY(Text), unique=True)), word))
+    return found
 
 
-def apply(stmt: Select, dialect: str, query_terms: list[str]) -> Select:
-    """``stmt`` (over ``Article``) restricted to the articles every term matches, best first."""
-    if dialect == "postgresql":
-        stmt = stmt.where(*[_pg_term(t) for t in query_terms])
-        vector = func.to_tsvector(literal_column("'english'::regconfig"), _pg_doc())
-        rank = func.ts_rank_cd(vector, func.plainto_tsquery(literal_column("'english'::regconfig"), " ".join(query_terms)))
-        title = func.lower(func.coalesce(Article.title, ""))
-        title_hits = [case((func.strpos(title, t.lower()) > 0, 1), else_=0) for t in query_terms]
-        return stmt.order_by(sum(title_hits[1:], title_hits[0]).desc(), rank.desc())
-    stmt = stmt.where(*[_sqlite_term(t) for t in query_terms])
-    phrase = " OR ".join(fts5_phrase(t) for t in query_terms)
-    ranks = text("SELECT rowid AS rid, bm25(articles_fts, 5.0, 1.0) AS score FROM articles_fts "
-                 "WHERE articles_fts MATCH :all").bindparams(all=phrase).columns(
-        column("rid", Integer), column("score", Float)).subquery("fts_rank")
-    return stmt.outerjoin(ranks, ranks.c.rid == Article.id).order_by(func.coalesce(ranks.c.score, 0.0))
+def _pg_ids(session: Session, candidates: Select, query_terms: list[str], limit: int | None) -> list[int]:
+    title = func.lower(func.coalesce(Article.title, ""))
+    hits = [case((func.strpos(title, t.lower()) > 0, 1), else_=0) for t in query_terms]
+    title_hits = sum(hits[1:], hits[0]).label("title_hits")
+    matched = candidates.add_columns(title_hits, newest().label("newest")).where(*[c for t in query_terms for c in _pg_term(t)]) \
+        .cte("matched").prefix_with("MATERIALIZED")
+    rank = func.ts_rank_cd(_pg_vector(), func.plainto_tsquery(literal_column("'english'::regconfig"), " ".join(query_terms)))
+    stmt = select(matched.c.id).join(Article, Article.id == matched.c.id) \
+        .order_by(matched.c.title_hits.desc(), rank.desc(), matched.c.newest.desc(), matched.c.id.desc())
+    if limit:
+        # Only the articles with at least the title hits of the page's last one can be on the page.
+        last = select(matched.c.title_hits).order_by(matched.c.title_hits.desc()).offset(limit - 1).limit(1)
+        stmt = stmt.where(matched.c.title_hits >= func.coalesce(last.scalar_subquery(), 0)).limit(limit)
+    return list(session.scalars(stmt))
 
 
 def snippet(article_title: str | None, article_text: str, query_terms: list[str], width: int = 160) -> str:

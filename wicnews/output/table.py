@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import TextIO
@@ -17,22 +18,31 @@ def printable(text: str) -> str:
     return _CONTROLS.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), text)
 
 
+@functools.lru_cache(maxsize=4096)
 def _cells(ch: str) -> int:
     return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 
 
+def cells(text: str) -> int:
+    """The terminal cells ``text`` takes (a Chinese character two)."""
+    return len(text) if text.isascii() else sum(map(_cells, text))
+
+
 def fit(text: str | None, width: int) -> str:
     """``text`` cut and padded to ``width`` terminal cells."""
-    text, out, used = printable(text or "-"), [], 0
-    if sum(map(_cells, text)) > width:
-        width -= 1
-        for ch in text:
-            if used + _cells(ch) > width:
-                break
-            out.append(ch)
-            used += _cells(ch)
-        return "".join(out) + "…" + " " * (width - used)
-    return text + " " * (width - sum(map(_cells, text)))
+    text = printable(text or "-")
+    used = cells(text)
+    if used <= width:
+        return text + " " * (width - used)
+    if text.isascii():
+        return text[:max(0, width - 1)] + "…"
+    out, used, width = [], 0, width - 1
+    for ch in text:
+        if used + _cells(ch) > width:
+            break
+        out.append(ch)
+        used += _cells(ch)
+    return "".join(out) + "…" + " " * (width - used)
 
 
 def articles(rows: list[dict], out: TextIO) -> None:

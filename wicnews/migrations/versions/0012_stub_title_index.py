@@ -1,7 +1,7 @@
 """articles: an index on (title_key, text_status), for the store's look-up of a stub by its title
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 
 Every full article the crawl stores first looks for a stub of the same title
 (``wicnews.db.articles._upgrade_stub``). With the title index alone the database read every
@@ -11,8 +11,8 @@ store cost a scan growing with the database.
 """
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

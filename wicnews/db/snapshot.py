@@ -25,11 +25,14 @@ def schema_statements(conn: sqlite3.Connection) -> list[str]:
     """The statements that rebuild ``conn``'s schema and its ``alembic_version`` row, in the
     order SQLite keeps them (the tables a virtual table makes for itself are left to it)."""
     rows = conn.execute("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid").fetchall()
-    virtual = [name for _type, name, sql in rows if sql.upper().startswith("CREATE VIRTUAL TABLE")]
+    virtual = {name: sql.upper() for _type, name, sql in rows if sql.upper().startswith("CREATE VIRTUAL TABLE")}
     statements = [sql for kind, name, sql in rows
-                  if not name.startswith("sqlite_") and not (kind == "table" and any(name.startswith(v + "_") for v in virtual))]
-    # a full-text index rebuilt, as its migration leaves it (an empty index records its averages then)
-    statements += [f"INSERT INTO {name}({name}) VALUES ('rebuild')" for name in virtual]
+                  if not name.startswith("sqlite_")
+                  and not (kind == "table" and name not in virtual and any(name.startswith(v + "_") for v in virtual))]
+    # a full-text index rebuilt, as its migration leaves it (an empty index records its averages
+    # then); a vocabulary table (fts5vocab) has no data of its own
+    statements += [f"INSERT INTO {name}({name}) VALUES ('rebuild')" for name, sql in virtual.items()
+                   if "USING FTS" in sql and "FTS5VOCAB" not in sql]
     statements += [f"INSERT INTO alembic_version (version_num) VALUES ('{version}')"
                    for (version,) in conn.execute("SELECT version_num FROM alembic_version")]
     return statements

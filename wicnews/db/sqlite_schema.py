@@ -202,11 +202,11 @@ STATEMENTS = (
     'old.title, old.text);\n'
     '              INSERT INTO articles_tri(rowid, title, text) VALUES (new.id, new.title, new.text);\n'
     '            END',
+    "CREATE VIRTUAL TABLE articles_tri_vocab USING fts5vocab(articles_tri, 'row')",
     'CREATE INDEX ix_articles_search_tail_title ON articles (substr(title, -2))',
     'CREATE INDEX ix_articles_search_tail_text ON articles (substr(text, -2))',
     'CREATE INDEX ix_articles_title_key_status ON articles (title_key, text_status)',
     "INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')",
     "INSERT INTO articles_tri(articles_tri) VALUES ('rebuild')",
-    "INSERT INTO articles_tri_vocab(articles_tri_vocab) VALUES ('rebuild')",
     "INSERT INTO alembic_version (version_num) VALUES ('0012')",
 )

@@ -40,10 +40,20 @@ def eval_dir() -> Path | None:
     return next((c.resolve() for c in candidates if (c / "aeb" / "ground-truth.json").is_file()), None)
 
 
+FEED_ENTRIES = 1000  # a crawl reads at most 2000 entries of one feed (wicnews.feeds.MAX_FEED_ENTRIES)
+
+
+def feed_names(pages: int) -> list[str]:
+    """The feeds listing ``pages`` pages: ``feed.rss``, then ``feed-2.rss``, ... (``FEED_ENTRIES`` each)."""
+    return ["feed.rss" if n == 0 else f"feed-{n + 1}.rss" for n in range(max(1, -(-pages // FEED_ENTRIES)))]
+
+
 def write_feed(root: Path, paths: list[str]) -> None:
-    items = "".join(f"<item><title>page {i}</title><link>{{{{BASE}}}}{p}</link></item>" for i, p in enumerate(paths))
-    (root / "feed.rss").write_text(f'<?xml version="1.0"?><rss version="2.0"><channel><title>bench</title>{items}'
-                                   "</channel></rss>", encoding="utf-8")
+    for n, name in enumerate(feed_names(len(paths))):
+        items = "".join(f"<item><title>page {i}</title><link>{{{{BASE}}}}{p}</link></item>"
+                        for i, p in enumerate(paths) if i // FEED_ENTRIES == n)
+        (root / name).write_text(f'<?xml version="1.0"?><rss version="2.0"><channel><title>bench</title>{items}'
+                                 "</channel></rss>", encoding="utf-8")
     (root / "robots.txt").write_text("User-agent: *\nDisallow:\n")
 
 

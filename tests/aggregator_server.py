@@ -14,6 +14,7 @@
   wait until ``/__release``.
 - ``/publisher/feed.rss`` and ``/publisher/wuzhen-ai-agenda.html``: the article behind the
   dead end, published later by its own outlet.
+- ``/__held``: how many article requests have been held so far.
 - ``/__calls``: the API calls received (JSON); ``/__reset`` clears them.
 """
 
@@ -108,6 +109,8 @@ class Handler(BaseHTTPRequestHandler):
             self.server.hold_from = int(query["from"])
             self.server.released.clear()
             return self.send(200, b"ok", "text/plain")
+        if path == "/__held":
+            return self.send(200, str(self.server.held).encode(), "text/plain")
         if path == "/__release":
             self.server.released.set()
             return self.send(200, b"ok", "text/plain")
@@ -129,6 +132,8 @@ class Handler(BaseHTTPRequestHandler):
         if match := re.fullmatch(r"/gdelt/(\d+)\.html", path):
             n = int(match[1])
             if self.server.hold_from is not None and n // 4 >= self.server.hold_from:
+                with self.server.lock:
+                    self.server.held += 1
                 self.server.released.wait(120)
             return self.send(200, article_page(corpus()[n]["title"], n))
         if path == "/publisher/feed.rss":
@@ -199,6 +204,8 @@ class Server(ThreadingHTTPServer):
         self.calls: list[dict] = []
         self.hold_from: int | None = None
         self.released = threading.Event()
+        self.held = 0  # requests that have waited for /__release (see /__held)
+        self.lock = threading.Lock()
 
 
 def main() -> int:

@@ -175,9 +175,12 @@ url = "{aggregator.base}/publisher/feed.rss"
                                  **env})
     try:
         deadline = time.monotonic() + 120
-        while _count_slices(db_url) < 6 and time.monotonic() < deadline and proc.poll() is None:
+        # interrupted once the first slices are checkpointed and the crawl is either well on or
+        # stuck behind held pages (two held requests fill both slots: it cannot go further)
+        while time.monotonic() < deadline and proc.poll() is None and not (
+                _count_slices(db_url) >= 1 and (_count_slices(db_url) >= 6 or int(aggregator.get("/__held")) >= 2)):
             time.sleep(0.2)
-        assert _count_slices(db_url) >= 6, "the first slices were never checkpointed"
+        assert _count_slices(db_url) >= 1, "the first slices were never checkpointed"
         proc.send_signal(signal.SIGINT)
     finally:
         aggregator.get("/__release")

@@ -61,6 +61,26 @@ def test_pool_extracts_what_the_function_gives(pool):
     assert len({page.text for page in pages}) == 4
 
 
+@pytest.mark.e2e  # a fresh interpreter
+def test_the_crawl_reads_its_workers_results_without_importing_the_extractor(tmp_path):
+    """Unpickling a result imports the module of its class: the page must be a light one, or
+    the crawl's own process would import trafilatura (and numpy) as its first page comes back."""
+    page = tmp_path / "page.html"
+    page.write_bytes(article_page(1))
+    code = ("import sys\n"
+            "from pathlib import Path\n"
+            "from wicnews.pool import PREPARE, ExtractPool\n"
+            "pool = ExtractPool(workers=1, timeout=300.0, function=PREPARE)\n"
+            f"body = Path({str(page)!r}).read_bytes()\n"
+            "page, item = pool.submit(body, 'http://127.0.0.1:1/a/1.html', {'content-type': 'text/html'}, {}).result(300)\n"
+            "pool.close()\n"
+            "assert 'World Internet Conference' in page.text and item.title, (page, item)\n"
+            "heavy = sorted({'trafilatura', 'numpy', 'htmldate', 'justext', 'wicnews.extract'} & set(sys.modules))\n"
+            "assert not heavy, heavy\n")
+    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
 def test_a_page_error_comes_back_with_its_kind(pool):
     p = pool(function="pool_hooks:reject")
     with pytest.raises(PageError) as caught:

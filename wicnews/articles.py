@@ -18,8 +18,8 @@ from wicnews.items import Article
 from wicnews.models import PAGE_ROLES
 
 if TYPE_CHECKING:
-    from wicnews.extract import Extracted
     from wicnews.feeds import Entry
+    from wicnews.page import Extracted
     from wicnews.sources import Source
     from wicnews.topic import Topic
 

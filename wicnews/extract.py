@@ -12,8 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -26,15 +25,12 @@ from wicnews.dating import date_page, page_candidates
 from wicnews.decode import check_text, decode_html
 from wicnews.errors import ErrorKind, PageError
 from wicnews.maintext import lazy_htmldate, main_text
+from wicnews.page import EXTRACTOR_VERSION, Extracted
 from wicnews.titles import best_title, site_keys, title_candidates
 from wicnews.urls import is_http_url, registrable_domain, same_publisher
 
 __all__ = ["EXTRACTOR_VERSION", "Extracted", "decode_html", "detect_language", "extract_article", "split_names"]
 split_names = people.split_names
-
-# Bumped on purpose whenever a change to extraction changes what it yields for the same
-# bytes; stored per article, so `wicnews reextract` knows what an improvement can redo.
-EXTRACTOR_VERSION = 5
 
 # Content types that can hold an article page; anything else is rejected before parsing.
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
@@ -49,33 +45,6 @@ _HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
 _JSON_WRAPPER = re.compile(r"^\s*(?://\s*)?(?:<!\[CDATA\[|<!--)|(?://\s*)?(?:\]\]>|-->)\s*$")
 _LETTER = re.compile(r"[^\W\d_]")
 _EDITOR_LINE = re.compile(r"^[(（\[【]?\s*(?:责任编辑|责编|编辑|校对|审核|来源)\s*[:：].{0,40}[)）\]】]?$")
-
-
-@dataclass
-class Extracted:
-    """What one page yields. Dates are timezone-aware UTC; lists are never None."""
-
-    text: str
-    title: str | None = None
-    authors: list[str] = field(default_factory=list)
-    published_at: datetime | None = None
-    site_name: str | None = None
-    language: str | None = None
-    description: str | None = None
-    canonical_url: str | None = None
-    image: str | None = None
-    tags: list[str] = field(default_factory=list)
-    encoding: str = "utf-8"
-    replaced_chars: int = 0
-    is_amp: bool = False
-    canonical_claim: str | None = None  # a canonical URL on another site, not trusted (see extract_article)
-    published_precision: str | None = None  # "zone" (an instant), "local" (no zone given) or "date" (day only)
-    published_offset: int | None = None  # minutes east of UTC the publisher wrote the time in (or assumed)
-    published_source: str | None = None  # the winning candidate: jsonld, meta, time, title, htmldate, text, url
-    modified_at: datetime | None = None
-    editors: list[str] = field(default_factory=list)  # 编辑/责编: credited, not authors
-    origin: str | None = None  # the outlet a story is credited to (来源：新华社)
-    extractor_version: int = EXTRACTOR_VERSION
 
 
 # --- metadata the page declares ------------------------------------------------------------
@@ -213,7 +182,14 @@ def extract_article(
     org_names = people.jsonld_publishers(jsonld) | set(tree.xpath('//meta[@property="og:site_name"]/@content'))
     parts = page_parts(tree, html, url, jsonld)
 
-    doc = main_text(tree, url)
+    host = urlsplit(url).hostname or ""
+
+    def authors_declared(meta: Any) -> bool:
+        """Whether the page's declared authors (trusted before trafilatura's byline search) name people."""
+        orgs = org_names | {meta.sitename or "", host, host.removeprefix("www.")}
+        return all(people.people(declared_authors, orgs, split_cjk=cjk) for cjk in (True, False))
+
+    doc = main_text(tree, url, authors_declared)
     text = settle_body((doc.text or "") if doc is not None else "", parts)
     title = best_title(titles + [("trafilatura", doc.title if doc is not None else None)],
                        site_keys(url, org_names | {doc.sitename or ""} if doc is not None else org_names))

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import trafilatura
@@ -44,8 +45,9 @@ FULL_PASS_SHARE = 0.7
 _OPTIONS: dict[str, Any] = {"include_comments": False, "favor_precision": True}
 
 
-def main_text(tree, url: str) -> Any:
-    """The page's ``Document`` (text and metadata, no date), or None when trafilatura finds no text."""
+def main_text(tree, url: str, authors_known: Callable[[Any], bool] | None = None) -> Any:
+    """The page's ``Document`` (text and metadata, no date), or None when trafilatura finds no text.
+    ``authors_known`` (see ``metadata``) can spare the search for a byline in the page's body."""
     doc: Any = trafilatura.bare_extraction(tree, url=url, fast=True, **_OPTIONS)
     paragraphs = sum(len(p.text_content()) for p in tree.iter("p"))
     if doc is None or len(doc.text or "") < FULL_PASS_SHARE * paragraphs:
@@ -53,14 +55,19 @@ def main_text(tree, url: str) -> Any:
         doc = full if full is not None else doc
     if doc is None:
         return None
-    meta = metadata(tree, url)
+    meta = metadata(tree, url, authors_known)
     for name in ("title", "author", "url", "hostname", "sitename", "description", "image", "categories", "tags"):
         setattr(doc, name, getattr(meta, name))
     return doc
 
 
-def metadata(tree, url: str) -> Any:
-    """``trafilatura.metadata.extract_metadata`` without the date and the license."""
+def metadata(tree, url: str, authors_known: Callable[[Any], bool] | None = None) -> Any:
+    """``trafilatura.metadata.extract_metadata`` without the date and the license.
+
+    The search for an author in the page's body (``extract_author``: a copy of the tree and
+    dozens of XPath expressions, the dearest part) is skipped when ``authors_known(meta)``,
+    asked once the site name is known, says the caller has the authors already from what the
+    page declares (which it trusts before this search)."""
     meta = examine_meta(tree)
     if meta.author and " " not in meta.author:
         meta.author = None
@@ -68,8 +75,6 @@ def metadata(tree, url: str) -> Any:
         meta = extract_meta_json(tree, meta)
     if not meta.title:
         meta.title = extract_title(tree)
-    if not meta.author:
-        meta.author = extract_author(tree)
     if not meta.url:
         meta.url = extract_url(tree, url)
     if meta.url:
@@ -84,6 +89,8 @@ def metadata(tree, url: str) -> Any:
         match = META_URL.match(meta.url)
         if match:
             meta.sitename = match[1]
+    if not meta.author and (authors_known is None or not authors_known(meta)):
+        meta.author = extract_author(tree)
     if not meta.categories:
         meta.categories = extract_catstags("category", tree)
     if not meta.tags:

@@ -34,7 +34,7 @@ def compress(body: bytes) -> tuple[str, bytes]:
     zstd = _zstd()
     if zstd is not None:
         return "zstd", zstd.compress(body)
-    return "gzip", gzip.compress(body, compresslevel=6)
+    return "gzip", gzip.compress(body, compresslevel=3)
 
 
 def decompress(compression: str, data: bytes) -> bytes:

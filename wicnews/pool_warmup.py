@@ -1,7 +1,7 @@
 """Imported by the extraction pool's forkserver (``wicnews.pool``): the crawl's pure steps on a small
 page once, so that what trafilatura, the language identifier and the topic profile load on first use (about two
 seconds) is loaded once and shared by every worker forked from it, replacements included.
-Importing this module has that side effect and no other."""
+Importing this module has that side effect, then freezes what is loaded (``freeze``), and nothing else."""
 
 from __future__ import annotations
 
@@ -29,4 +29,16 @@ def warm_up() -> None:
         pass
 
 
+def freeze() -> None:
+    """Everything loaded so far (modules, compiled patterns, the topic, stop lists) moves to the
+    collector's permanent generation: a worker forked from here never traces those objects
+    again, so its collections stay small and do not write to (and so copy) the memory pages
+    it shares with the server."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 warm_up()
+freeze()

@@ -12,6 +12,7 @@ import re
 from contextlib import contextmanager
 from pathlib import Path
 
+import orjson
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
@@ -99,6 +100,15 @@ def _json_dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _json_loads(value: str | bytes) -> object:
+    """orjson's reading (several times faster: ``wicnews new`` reads thousands of JSON values
+    a call), the standard library's for what orjson refuses (``NaN``, which ``json.dumps`` writes)."""
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return json.loads(value)
+
+
 def _sqlite_begin_read(conn) -> None:
     conn.exec_driver_sql("BEGIN")
 
@@ -122,7 +132,7 @@ def make_engine(url: str | None, read_only: bool = False) -> Engine:
     if backend not in ("sqlite", "postgresql"):
         raise DatabaseError(f"cannot use database {safe_url(url)}: wicnews stores into SQLite or PostgreSQL")
     # JSON written as is: Chinese stays Chinese in the database, so SQL on it works
-    kwargs: dict = {"future": True, "json_serializer": _json_dumps}
+    kwargs: dict = {"future": True, "json_serializer": _json_dumps, "json_deserializer": _json_loads}
     if backend == "sqlite":
         database = make_url(url).database
         if database and database != ":memory:":

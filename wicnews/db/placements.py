@@ -8,8 +8,6 @@ article a page belongs to; the read side (``placements_of``) serves ``wicnews ne
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import bindparam, case, false, select, update
@@ -104,27 +102,42 @@ def demote_former_original(session: Session, article_id: int) -> None:
         (ArticleUrl.kind == "original") | ((ArticleUrl.kind == "alias") & other_outlet)).values(kind="copy"))
 
 
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
 PLACEMENT_FIELDS = ("url", "kind", "site_name", "title", "published_at", "authors", "source", "first_seen_at",
                     "fetched")
+_PLACEMENT_TIMES = ("published_at", "first_seen_at")
 
 
 def placements_of(session: Session, article_ids: list[int]) -> dict[int, list[dict]]:
     """For each article, its placements as JSON-ready dicts: the page that represents the
     article first, then the others in the order they were found."""
-    result: dict[int, list[dict]] = {i: [] for i in article_ids}
+    return placements_and_urls(session, article_ids)[0]
+
+
+def placements_and_urls(session: Session, article_ids: list[int]) -> tuple[dict[int, list[dict]], dict[int, list[str]]]:
+    """``placements_of`` and, from the same rows (one query, no ORM objects), each article's
+    other URLs (those neither its representative nor its canonical URL, in the order they
+    were found)."""
+    placed: dict[int, list[dict]] = {i: [] for i in article_ids}
+    urls: dict[int, list[str]] = {i: [] for i in article_ids}
     if not article_ids:
-        return result
+        return placed, urls
     first = case((ArticleUrl.url == Article.url, 0), (ArticleUrl.kind == "original", 1), else_=2)
+    columns = [getattr(ArticleUrl, name) for name in PLACEMENT_FIELDS]
     rows = session.execute(
-        select(ArticleUrl).join(Article, Article.id == ArticleUrl.article_id)
-        .where(ArticleUrl.article_id.in_(article_ids)).order_by(ArticleUrl.article_id, first, ArticleUrl.id)).scalars()
-    for placement in rows:
-        result[placement.article_id].append({name: _plain(getattr(placement, name)) for name in PLACEMENT_FIELDS})
-    return result
+        select(ArticleUrl.article_id, ArticleUrl.id, Article.url, Article.canonical_url, *columns)
+        .join(Article, Article.id == ArticleUrl.article_id)
+        .where(ArticleUrl.article_id.in_(article_ids)).order_by(ArticleUrl.article_id, first, ArticleUrl.id)).all()
+    for article_id, _, _, _, *values in rows:
+        shown = dict(zip(PLACEMENT_FIELDS, values, strict=True))
+        for name in _PLACEMENT_TIMES:
+            if shown[name] is not None:
+                shown[name] = shown[name].isoformat()
+        placed[article_id].append(shown)
+    for article_id, _, representative, canonical, url, *_ in sorted(rows, key=lambda row: row[1]):
+        found = urls[article_id]
+        if url not in (representative, canonical) and url not in found:
+            found.append(url)
+    return placed, urls
 
 
 def outlets(placements: list[dict]) -> int:

@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, Row
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
-from wicnews.db.placements import placements_of
-from wicnews.models import PUBLIC_FIELDS, Article, ArticleEntity, ArticleUrl, Run
+from wicnews.db.placements import placements_and_urls
+from wicnews.models import PUBLIC_FIELDS, Article, ArticleEntity, ArticleUrl, Run, UTCDateTime
 
 # Relevance levels, from the strongest: see wicnews.relevance.
 LEVELS = ("coverage", "mention", "none")
@@ -27,12 +27,24 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+# The public columns that hold times: ISO 8601 text in what users see.
+_TIME_FIELDS = tuple(c.key for c in Article.__table__.columns if c.key in PUBLIC_FIELDS and isinstance(c.type, UTCDateTime))
+
+
 def article_dict(article: Any, also_at: list[str], placements: list[dict] | None = None) -> dict:
     """An article (an ``Article``, or a row of its columns) as users see it (JSON-ready):
     every public column, ``also_at`` (the other URLs, kept for compatibility) and
     ``placements`` (see ``wicnews.db.placements``)."""
-    return {**{name: _plain(getattr(article, name)) for name in PUBLIC_FIELDS}, "also_at": also_at,
-            "placements": placements or []}
+    if isinstance(article, Row):  # ``new`` and ``search`` turn thousands of rows: by name, once each
+        values = article._mapping
+        shown = {name: values[name] for name in PUBLIC_FIELDS}
+    else:
+        shown = {name: getattr(article, name) for name in PUBLIC_FIELDS}
+    for name in _TIME_FIELDS:
+        if shown[name] is not None:
+            shown[name] = shown[name].isoformat()
+    shown["also_at"], shown["placements"] = also_at, placements or []
+    return shown
 
 
 def run_dict(run: Run) -> dict:
@@ -110,17 +122,7 @@ def new_articles(session: Session, since: datetime | None = None, include_all: b
 
 def other_urls(session: Session, article_ids: list[int]) -> dict[int, list[str]]:
     """For each article, the URLs it was also found under (copies, AMP, tracking variants)."""
-    result: dict[int, list[str]] = {i: [] for i in article_ids}
-    if not article_ids:
-        return result
-    rows = session.execute(
-        select(ArticleUrl.article_id, ArticleUrl.url, Article.url, Article.canonical_url)
-        .join(Article, Article.id == ArticleUrl.article_id)
-        .where(ArticleUrl.article_id.in_(article_ids)).order_by(ArticleUrl.id))
-    for article_id, url, representative, canonical in rows:
-        if url not in (representative, canonical) and url not in result[article_id]:
-            result[article_id].append(url)
-    return result
+    return placements_and_urls(session, article_ids)[1]
 
 
 def as_dicts(session: Session, articles: list[Any]) -> list[dict]:
@@ -129,8 +131,9 @@ def as_dicts(session: Session, articles: list[Any]) -> list[dict]:
     placed: dict[int, list[dict]] = {}
     for start in range(0, len(articles), ID_BATCH):
         ids = [a.id for a in articles[start:start + ID_BATCH]]
-        copies.update(other_urls(session, ids))
-        placed.update(placements_of(session, ids))
+        batch_placed, batch_copies = placements_and_urls(session, ids)
+        placed.update(batch_placed)
+        copies.update(batch_copies)
     return [article_dict(a, copies[a.id], placed[a.id]) for a in articles]
 
 
@@ -186,8 +189,8 @@ def article_detail(engine: Engine, ident: str) -> dict | None:
         article = find_article(session, ident)
         if article is None:
             return None
-        detail = article_dict(article, other_urls(session, [article.id])[article.id],
-                              placements_of(session, [article.id])[article.id])
+        placed, copies = placements_and_urls(session, [article.id])
+        detail = article_dict(article, copies[article.id], placed[article.id])
         revisions = [{"number": r.number, "fetched_at": _plain(r.fetched_at), "title": r.title, "text": r.text,
                       "summary": r.summary} for r in revisions_of(session, article.id)]
         detail["revisions"] = revisions or [{"number": 1, "fetched_at": _plain(article.first_seen_at),

@@ -31,18 +31,20 @@ def cells(text: str) -> int:
 def fit(text: str | None, width: int) -> str:
     """``text`` cut and padded to ``width`` terminal cells."""
     text = printable(text or "-")
+    if text.isascii():
+        if len(text) <= width:
+            return text + " " * (width - len(text))
+        return text[:max(0, width - 1)] + "…"
     used = cells(text)
     if used <= width:
         return text + " " * (width - used)
-    if text.isascii():
-        return text[:max(0, width - 1)] + "…"
-    out, used, width = [], 0, width - 1
-    for ch in text:
-        if used + _cells(ch) > width:
-            break
-        out.append(ch)
-        used += _cells(ch)
-    return "".join(out) + "…" + " " * (width - used)
+    room = max(0, width - 1)  # the ellipsis takes one cell
+    out = text[:room]  # a character takes one or two cells: no more than ``room`` of them fit
+    used = cells(out)
+    while used > room:  # drop from the end at least what the excess needs (two cells a character at most)
+        out = out[:len(out) - max(1, (used - room) // 2)]
+        used = cells(out)
+    return out + "…" + " " * (room - used)
 
 
 def articles(rows: list[dict], out: TextIO) -> None:

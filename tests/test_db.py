@@ -314,3 +314,33 @@ def test_a_canonical_url_shared_by_different_texts_is_ignored(engine):
     # the same text under that canonical is still a duplicate
     assert store(engine, row("http://e.cn/china/1b.htm", STORY, canonical="http://e.cn/china/"), "http://e.cn/china/1b.htm") \
         == (first, "duplicate")
+
+
+def test_json_values_and_times_read_back_as_written(tmp_path):
+    """Stored JSON is read by orjson, with the standard library for what orjson refuses (NaN,
+    which ``json.dumps`` writes); Chinese stays as is in the database; SQLite times come back
+    as aware UTC datetimes whatever their stored precision."""
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE probe (id INTEGER PRIMARY KEY, value TEXT)")
+    from sqlalchemy import JSON, Column, Integer, MetaData, Table
+
+    from wicnews.models import UTCDateTime
+
+    probe = Table("probe", MetaData(), Column("id", Integer, primary_key=True), Column("value", JSON))
+    values = [{"terms": ["乌镇", "World Internet Conference"]}, {"score": float("nan")}, [], None]
+    with engine.begin() as conn:
+        conn.execute(probe.insert(), [{"id": i, "value": v} for i, v in enumerate(values)])
+        raw = conn.exec_driver_sql("SELECT value FROM probe WHERE id = 0").scalar()
+        read = dict(conn.execute(select(probe.c.id, probe.c.value)).all())
+    assert "乌镇" in raw
+    assert read[0] == values[0] and read[2] == [] and read[3] is None
+    assert read[1]["score"] != read[1]["score"]  # NaN came back
+    times = Table("times", MetaData(), Column("id", Integer, primary_key=True), Column("at", UTCDateTime()))
+    with engine.begin() as conn:
+        times.create(conn)
+        conn.exec_driver_sql("INSERT INTO times VALUES (1, '2022-11-09 01:05:00.000000'), (2, '2022-11-09 01:05:00'), "
+                             "(3, NULL)")
+        at = dict(conn.execute(select(times.c.id, times.c.at)).all())
+    assert at == {1: datetime(2022, 11, 9, 1, 5, tzinfo=timezone.utc), 2: datetime(2022, 11, 9, 1, 5, tzinfo=timezone.utc),
+                  3: None}

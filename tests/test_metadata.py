@@ -366,3 +366,19 @@ def test_a_headline_that_starts_with_the_site_name_is_kept():
     keys = site_keys("https://robots.example.com/story.html", set())
     assert best_title([("title", "Robots host story"), ("h1", "Robots host story")], keys) == "Robots host story"
     assert best_title([("title", "Robots"), ("h1", "Robots")], keys) is None  # the bare site name is no headline
+
+
+def test_a_site_name_posing_as_author_leaves_the_byline_search_on():
+    """trafilatura's byline search is skipped only when the declared authors name people; a
+    declared "author" that is the site (here only once the JSON-LD name's entity is decoded:
+    ``Tom&#039;s Guide``) is no person, so the byline in the page still counts."""
+    paragraphs = "".join(f"<p>Paragraph {i}: the World Internet Conference opened in Wuzhen on Tuesday, and "
+                         f"delegates from {i + 3} countries discussed digital cooperation.</p>" for i in range(6))
+    page = ('<html><head><title>Summit opens in Wuzhen</title><meta name="author" content="TomsGuide">'
+            '<script type="application/ld+json">{"@context": "https://schema.org", "@type": "NewsArticle", '
+            '"headline": "Summit opens in Wuzhen", "publisher": {"@type": "Organization", "name": "Tom&#039;s Guide"}}'
+            '</script></head><body><article><h1>Summit opens in Wuzhen</h1><div class="author">By Jane Doe</div>'
+            f"{paragraphs}</article></body></html>").encode()
+    art = extract_article(page, "https://www.example.com/news/summit.html", {"content-type": "text/html"})
+    assert art.site_name == "Tom's Guide"
+    assert art.authors == ["Jane Doe"]

@@ -184,9 +184,10 @@ def extract_article(
 
     host = urlsplit(url).hostname or ""
 
-    def authors_declared(meta: Any) -> bool:
-        """Whether the page's declared authors (trusted before trafilatura's byline search) name people."""
-        orgs = org_names | {meta.sitename or "", host, host.removeprefix("www.")}
+    def authors_declared(site_name: str | None) -> bool:
+        """Whether the page's declared authors (trusted before trafilatura's byline search) name
+        people, judged against the organisations the final choice below knows."""
+        orgs = org_names | {site_name or "", host, host.removeprefix("www.")}
         return all(people.people(declared_authors, orgs, split_cjk=cjk) for cjk in (True, False))
 
     doc = main_text(tree, url, authors_declared)

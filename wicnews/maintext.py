@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable
+from html import unescape
 from typing import Any
 
 import trafilatura
@@ -40,12 +41,13 @@ from trafilatura.metadata import (
     extract_title,
     extract_url,
 )
+from trafilatura.utils import line_processing
 
 FULL_PASS_SHARE = 0.7
 _OPTIONS: dict[str, Any] = {"include_comments": False, "favor_precision": True}
 
 
-def main_text(tree, url: str, authors_known: Callable[[Any], bool] | None = None) -> Any:
+def main_text(tree, url: str, authors_known: Callable[[str | None], bool] | None = None) -> Any:
     """The page's ``Document`` (text and metadata, no date), or None when trafilatura finds no text.
     ``authors_known`` (see ``metadata``) can spare the search for a byline in the page's body."""
     doc: Any = trafilatura.bare_extraction(tree, url=url, fast=True, **_OPTIONS)
@@ -61,13 +63,13 @@ def main_text(tree, url: str, authors_known: Callable[[Any], bool] | None = None
     return doc
 
 
-def metadata(tree, url: str, authors_known: Callable[[Any], bool] | None = None) -> Any:
+def metadata(tree, url: str, authors_known: Callable[[str | None], bool] | None = None) -> Any:
     """``trafilatura.metadata.extract_metadata`` without the date and the license.
 
     The search for an author in the page's body (``extract_author``: a copy of the tree and
-    dozens of XPath expressions, the dearest part) is skipped when ``authors_known(meta)``,
-    asked once the site name is known, says the caller has the authors already from what the
-    page declares (which it trusts before this search)."""
+    dozens of XPath expressions, the dearest part) is skipped when ``authors_known(site_name)``,
+    asked with the site name as the returned document will hold it, says the caller has the
+    authors already from what the page declares (which it trusts before this search)."""
     meta = examine_meta(tree)
     if meta.author and " " not in meta.author:
         meta.author = None
@@ -89,7 +91,7 @@ def metadata(tree, url: str, authors_known: Callable[[Any], bool] | None = None)
         match = META_URL.match(meta.url)
         if match:
             meta.sitename = match[1]
-    if not meta.author and (authors_known is None or not authors_known(meta)):
+    if not meta.author and (authors_known is None or not authors_known(_trimmed(meta.sitename))):
         meta.author = extract_author(tree)
     if not meta.categories:
         meta.categories = extract_catstags("category", tree)
@@ -97,6 +99,14 @@ def metadata(tree, url: str, authors_known: Callable[[Any], bool] | None = None)
         meta.tags = extract_catstags("tag", tree)
     meta.clean_and_trim()
     return meta
+
+
+def _trimmed(value: str | None) -> str | None:
+    """A metadata value as ``Document.clean_and_trim`` leaves it (cut, entities decoded, spaces
+    and control characters tidied): what the caller compares with is what it will get."""
+    if value is None:
+        return None
+    return line_processing(unescape(value[:9999] + "…" if len(value) > 10000 else value))
 
 
 def htmldate_verdict(tree, url: str | None) -> str | None:

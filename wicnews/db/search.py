@@ -195,7 +195,16 @@ def _pg_term(term: str) -> list[ColumnElement[bool]]:
     return found
 
 
+# Memory for the bitmap of the articles an index finds, for this transaction only. At the
+# server's default (4 MB) the bitmap of a common Chinese pair (85 000 articles at 1M) turns
+# lossy, and PostgreSQL rechecks every row of the lossy pages by computing the CJK pairs of
+# its whole text: 4.3 s instead of 0.11 s.
+PG_WORK_MEM = "32MB"
+
+
 def _pg_ids(session: Session, candidates: Select, query_terms: list[str], limit: int | None) -> list[int]:
+    session.execute(text(f"SET LOCAL work_mem = '{PG_WORK_MEM}'"))
+    session.execute(text("SET LOCAL jit = off"))  # compiling would cost more than this query's run
     title = func.lower(func.coalesce(Article.title, ""))
     hits = [case((func.strpos(title, t.lower()) > 0, 1), else_=0) for t in query_terms]
     title_hits = sum(hits[1:], hits[0]).label("title_hits")

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from wicnews.db import articles as db_articles
 from wicnews.db import engine as db
-from wicnews.db import queries as db_queries
 from wicnews.db import runs as db_runs
+from wicnews.db.placements import placements_and_urls
 from wicnews.db.search import is_search_object
 from wicnews.errors import DatabaseError
 from wicnews.models import Article, ArticleBand, ArticleUrl, Base, Run
@@ -262,7 +262,7 @@ def test_a_copy_pointing_at_its_original_does_not_settle_the_original(engine):
     with Session(engine) as s:
         assert db_articles.is_settled(s, url_key("http://orig/c"))
         assert s.get(Article, copy_id).site_name == "Original"
-        assert db_queries.other_urls(s, [copy_id]) == {copy_id: ["http://wire/c"]}
+        assert placements_and_urls(s, [copy_id])[1] == {copy_id: ["http://wire/c"]}
 
 
 def test_a_canonical_url_already_known_as_a_copy_is_that_article(engine):

@@ -1,7 +1,7 @@
 """Placements: every URL an article was found under, with that page's outlet, headline and time.
 
 The write side (``record_placements``) is called by ``store_article`` once it knows which
-article a page belongs to; the read side (``placements_of``) serves ``wicnews new`` and
+article a page belongs to; the read side (``placements_and_urls``) serves ``wicnews new`` and
 ``wicnews show``. A URL is recorded once (``article_urls.url_key`` is unique,
 ``INSERT ... ON CONFLICT DO NOTHING``): the first page seen under a URL describes it.
 """
@@ -107,16 +107,11 @@ PLACEMENT_FIELDS = ("url", "kind", "site_name", "title", "published_at", "author
 _PLACEMENT_TIMES = ("published_at", "first_seen_at")
 
 
-def placements_of(session: Session, article_ids: list[int]) -> dict[int, list[dict]]:
-    """For each article, its placements as JSON-ready dicts: the page that represents the
-    article first, then the others in the order they were found."""
-    return placements_and_urls(session, article_ids)[0]
-
-
 def placements_and_urls(session: Session, article_ids: list[int]) -> tuple[dict[int, list[dict]], dict[int, list[str]]]:
-    """``placements_of`` and, from the same rows (one query, no ORM objects), each article's
-    other URLs (those neither its representative nor its canonical URL, in the order they
-    were found)."""
+    """For each article, its placements as JSON-ready dicts (the page that represents the
+    article first, then the others in the order they were found) and, from the same rows
+    (one query, no ORM objects), its other URLs (neither its representative nor its
+    canonical URL, in the order they were found: ``also_at``)."""
     placed: dict[int, list[dict]] = {i: [] for i in article_ids}
     urls: dict[int, list[str]] = {i: [] for i in article_ids}
     if not article_ids:

@@ -120,11 +120,6 @@ def new_articles(session: Session, since: datetime | None = None, include_all: b
     return list(session.execute(stmt))
 
 
-def other_urls(session: Session, article_ids: list[int]) -> dict[int, list[str]]:
-    """For each article, the URLs it was also found under (copies, AMP, tracking variants)."""
-    return placements_and_urls(session, article_ids)[1]
-
-
 def as_dicts(session: Session, articles: list[Any]) -> list[dict]:
     """``article_dict``s of ``articles`` (``Article``s or rows), with their URLs and placements."""
     copies: dict[int, list[str]] = {}

@@ -200,7 +200,7 @@ def extract_article(
     cn_authors, editors, origin = people.chinese_credits(text) if language == "zh" else ([], [], None)
     text = _strip_edges(text, doc.title if doc is not None else None, title)
     org_names |= {doc.sitename} if doc is not None and doc.sitename else set()
-    org_names |= {urlsplit(url).hostname or "", (urlsplit(url).hostname or "").removeprefix("www.")}
+    org_names |= {host, host.removeprefix("www.")}
     found_authors = people.people(
         [*declared_authors, doc.author if doc is not None else None, marked_authors, "、".join(cn_authors)],
         org_names, split_cjk=language == "zh")

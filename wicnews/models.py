@@ -52,24 +52,6 @@ class UTCDateTime(TypeDecorator):
             return None
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
-    def result_processor(self, dialect, coltype):
-        """On SQLite, the stored text (``2024-11-20 01:05:00.000000``, UTC) read by
-        ``datetime.fromisoformat`` (C) rather than SQLAlchemy's regular expression: ``wicnews
-        new`` reads thousands of these a call. Elsewhere, ``process_result_value``."""
-        if dialect.name != "sqlite":
-            return super().result_processor(dialect, coltype)
-        parse, utc = datetime.fromisoformat, timezone.utc
-
-        def process(value):
-            if value is None:
-                return None
-            if isinstance(value, str):
-                parsed = parse(value)
-                return parsed.replace(tzinfo=utc) if parsed.tzinfo is None else parsed.astimezone(utc)
-            return self.process_result_value(value, dialect)
-
-        return process
-
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)

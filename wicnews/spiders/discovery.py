@@ -36,7 +36,7 @@ from wicnews.aggregators import (
     redirect_target,
 )
 from wicnews.errors import ErrorKind, PageError
-from wicnews.failures import AlreadySeen
+from wicnews.failures import AlreadySeen, Stopped
 from wicnews.items import Article
 
 if TYPE_CHECKING:
@@ -203,10 +203,14 @@ class DiscoveryMixin:
         return result
 
     def _aggregated_failed(self, failure):
-        """A topic item's article could not be fetched: counted, and kept as a stub."""
+        """A topic item's article could not be fetched: counted, and kept as a stub. A download
+        dropped because the crawl is stopping (``Stopped``) leaves its backfill slice unfinished:
+        the slice is not checkpointed, so a resumed backfill asks for it again and fetches the
+        article (upgrading the stub) instead of skipping it for good."""
         self._page_failed(failure)  # type: ignore[attr-defined]
         request = failure.request
-        self._article_finished(request.meta)
+        if not failure.check(Stopped):
+            self._article_finished(request.meta)
         if isinstance(failure.value, AlreadySeen):
             return None
         kwargs = request.cb_kwargs

@@ -292,6 +292,47 @@ def test_processes_opening_a_fresh_database_together_migrate_once(db_url):
     engine.dispose()
 
 
+def test_switching_a_new_file_to_wal_waits_for_another_writer(tmp_path):
+    """Processes opening a new database together each switch it to WAL. SQLite answers a
+    switch that meets another connection's write lock with "database is locked" at once,
+    without waiting (CI saw it once in four processes): the switch must wait and succeed."""
+    import logging
+    import sqlite3
+
+    path = tmp_path / "fresh.db"
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("CREATE TABLE t (x)")
+    writer.execute("BEGIN IMMEDIATE")  # a rollback-journal file, its write lock held
+    writer.execute("INSERT INTO t VALUES (1)")
+
+    tried = threading.Event()
+
+    class Tried(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "switch the database to WAL" in record.getMessage():
+                tried.set()
+
+    handler, log = Tried(), logging.getLogger("wicnews.db.engine")
+    level = log.level
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
+    modes: list = []
+    engine = db.make_engine(f"sqlite:///{path}")
+    opener = threading.Thread(target=lambda: modes.append(
+        engine.connect().exec_driver_sql("PRAGMA journal_mode").scalar()))
+    try:
+        opener.start()
+        assert tried.wait(60), "the switch never met the lock"
+        writer.execute("COMMIT")
+        opener.join(60)
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
+        writer.close()
+    engine.dispose()
+    assert modes == ["wal"]
+
+
 def test_runs_left_running_for_a_day_are_abandoned(engine):
     with Session(engine) as s, s.begin():
         stale = db_runs.start_run(s, "monitor", [])

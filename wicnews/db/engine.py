@@ -7,8 +7,10 @@ engine is created at import time.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,6 +22,10 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from wicnews.errors import DatabaseError
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# How long a SQLite connection waits for another's lock (seconds).
+SQLITE_BUSY_TIMEOUT = 30
+
+logger = logging.getLogger(__name__)
 
 
 def data_dir() -> Path:
@@ -70,8 +76,33 @@ def _sqlite_connect(dbapi_conn, _record) -> None:
     # would commit: let SQLAlchemy open every transaction itself (see _sqlite_begin).
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
+    _sqlite_wal(cur)
     _sqlite_pragmas(cur)
+
+
+def _sqlite_wal(cur) -> None:
+    """``PRAGMA journal_mode=WAL``, waiting for another connection's write lock.
+
+    Switching a file to WAL reads its header, then writes it. When another connection holds
+    the write lock in between (processes opening a new database together, each switching
+    it), SQLite answers "database is locked" at once, without its busy handler: waiting
+    there could deadlock two readers. Nothing is held between two tries, so trying again
+    until the busy timeout is safe; once the file is in WAL, the pragma only reads."""
+    import sqlite3
+
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT
+    pause = 0.001
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            if pause == 0.001:
+                logger.debug("waiting for another connection's write lock to switch the database to WAL")
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
 def _sqlite_connect_read_only(dbapi_conn, _record) -> None:
@@ -82,7 +113,7 @@ def _sqlite_connect_read_only(dbapi_conn, _record) -> None:
 
 
 def _sqlite_pragmas(cur) -> None:
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT * 1000}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
@@ -120,7 +151,7 @@ def _sqlite_read_only_creator(path: str):
     from urllib.parse import quote
 
     uri = f"file:{quote(path)}?mode=ro"
-    return lambda: sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+    return lambda: sqlite3.connect(uri, uri=True, timeout=SQLITE_BUSY_TIMEOUT, check_same_thread=False)
 
 
 def make_engine(url: str | None, read_only: bool = False) -> Engine:
@@ -141,7 +172,7 @@ def make_engine(url: str | None, read_only: bool = False) -> Engine:
             except OSError as exc:
                 raise DatabaseError(f"cannot create the database directory {Path(database).parent}: "
                                     f"{exc.strerror or exc}") from None
-        kwargs["connect_args"] = {"timeout": 30}
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT}
         if read_only and database and database != ":memory:" and not database.startswith("file:"):
             kwargs["creator"] = _sqlite_read_only_creator(database)
     elif backend == "postgresql":

@@ -50,9 +50,9 @@ from sqlalchemy import create_engine, event, func, select, text
 
 from wicnews.db import consumers
 from wicnews.db.engine import open_database
-from wicnews.db.queries import Filters, article_detail, coverage, search
+from wicnews.db.queries import Filters, Shown, article_detail, coverage, search
 from wicnews.models import Article
-from wicnews.output import ARTICLE_FORMATS
+from wicnews.output import ARTICLE_FIELDS, ARTICLE_FORMATS
 from wicnews.output.table import article_detail as write_detail
 
 GOAL_MS = {"new": 50, "search": 200, "show": 50}
@@ -76,7 +76,8 @@ def cases(engine, now: datetime, sample_url: str, sample_id: int) -> list[Case]:
         return rows
 
     def new(since: datetime) -> Callable[[], object]:
-        return lambda: rendered(coverage(engine, None, filters=Filters(since=since)))
+        shown = Shown(*ARTICLE_FIELDS["table"])  # as `wicnews new` reads for its table
+        return lambda: rendered(coverage(engine, None, filters=Filters(since=since), shown=shown))
 
     def find(query: str, limit: int | None) -> Callable[[], object]:
         return lambda: rendered(search(engine, query, Filters(limit=limit)))

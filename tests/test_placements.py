@@ -85,6 +85,38 @@ def test_every_copy_is_a_placement_with_its_own_outlet_headline_and_time(engine)
     assert sorted(row["also_at"]) == sorted(u for u in by_url if u != orig)
 
 
+def test_the_table_reads_only_what_it_shows_and_prints_the_same(engine):
+    """``wicnews new`` reads for its table only the fields the table declares: the table it
+    prints from them is the one it prints from everything."""
+    import io
+
+    from wicnews.db.queries import Shown
+    from wicnews.output import ARTICLE_FIELDS
+    from wicnews.output.table import articles as table
+
+    orig = "http://scmp/article/2"
+    store(engine, page(orig, BODY, site="SCMP", title="WIC tilts towards business",
+                       relevance={"score": 7.5, "level": "coverage", "explanation": [
+                           {"term": "World Internet Conference", "field": "title", "count": 2, "counted": True}]}))
+    store(engine, page("http://wire/c2", BODY, canonical=orig, site="Asia Tech Wire", title="Wire"), "http://wire/c2")
+    zh = "第九届世界互联网大会乌镇峰会开幕。\n\n" + "会议讨论了数字经济。" * 20
+    store(engine, page("http://zh/1", zh, site="新华网", title="世界互联网大会\x1b[31m乌镇峰会开幕", language="zh",
+                       published=None, relevance_level="mention", relevant=False, matched_terms=["乌镇"]))
+    shown = Shown(*ARTICLE_FIELDS["table"])
+    every, few = coverage(engine, None, include_all=True), coverage(engine, None, include_all=True, shown=shown)
+    assert len(every) == len(few) == 2
+    assert {"text", "authors", "description"} <= set(every[0]) and not {"text", "authors", "description"} & set(few[0])
+    assert set(few[0]) == {*shown.fields, "also_at", "placements"}
+    assert all(set(p) == set(shown.placement_fields) for row in few for p in row["placements"])
+    printed_every, printed_few = io.StringIO(), io.StringIO()
+    table(every, printed_every)
+    table(few, printed_few)
+    assert printed_few.getvalue() == printed_every.getvalue()
+    assert "[2 outlets]" in printed_few.getvalue() and "\\x1b" in printed_few.getvalue()
+    with pytest.raises(ValueError, match="text_key"):
+        Shown(("title", "text_key"))
+
+
 def test_a_copy_first_then_its_original(engine):
     """The copy names the original: the original's URL is a placement with no page metadata
     until it is fetched; then it takes over and the copy's own metadata stays the copy's."""

@@ -4,7 +4,7 @@ also moves that consumer's cursor, once the output is written."""
 from __future__ import annotations
 
 from wicnews.commands import EXIT_FAILED, add_db_option, add_filter_options, emit, filters_from, open_for_reading, positive
-from wicnews.output import ARTICLE_FORMATS, RUN_FORMATS
+from wicnews.output import ARTICLE_FIELDS, ARTICLE_FORMATS, RUN_FORMATS
 
 
 def register(sub) -> None:
@@ -26,7 +26,7 @@ def register(sub) -> None:
 
 
 def run_new(args) -> int:
-    from wicnews.db.queries import coverage
+    from wicnews.db.queries import EVERYTHING, Shown, coverage
     from wicnews.errors import ConfigError
 
     if args.peek and not args.consumer:
@@ -36,7 +36,9 @@ def run_new(args) -> int:
     filters = filters_from(args, default_since="7d")
     engine = open_for_reading(args.db)
     try:
-        rows = coverage(engine, None, filters=filters, limit=filters.limit, include_all=filters.include_all)
+        shown = Shown(*ARTICLE_FIELDS[args.format]) if args.format in ARTICLE_FIELDS else EVERYTHING
+        rows = coverage(engine, None, filters=filters, limit=filters.limit, include_all=filters.include_all,
+                        shown=shown)
     finally:
         engine.dispose()
     emit(rows, ARTICLE_FORMATS[args.format], args.out)

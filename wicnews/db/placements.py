@@ -107,24 +107,30 @@ PLACEMENT_FIELDS = ("url", "kind", "site_name", "title", "published_at", "author
 _PLACEMENT_TIMES = ("published_at", "first_seen_at")
 
 
-def placements_and_urls(session: Session, article_ids: list[int]) -> tuple[dict[int, list[dict]], dict[int, list[str]]]:
-    """For each article, its placements as JSON-ready dicts (the page that represents the
-    article first, then the others in the order they were found) and, from the same rows
-    (one query, no ORM objects), its other URLs (neither its representative nor its
-    canonical URL, in the order they were found: ``also_at``)."""
+def placements_and_urls(session: Session, article_ids: list[int], fields: tuple[str, ...] = PLACEMENT_FIELDS,
+                        ) -> tuple[dict[int, list[dict]], dict[int, list[str]]]:
+    """For each article, its placements as JSON-ready dicts of ``fields`` (the page that
+    represents the article first, then the others in the order they were found) and, from
+    the same rows (one query, no ORM objects), its other URLs (neither its representative nor
+    its canonical URL, in the order they were found: ``also_at``)."""
     placed: dict[int, list[dict]] = {i: [] for i in article_ids}
     urls: dict[int, list[str]] = {i: [] for i in article_ids}
     if not article_ids:
         return placed, urls
     first = case((ArticleUrl.url == Article.url, 0), (ArticleUrl.kind == "original", 1), else_=2)
-    columns = [getattr(ArticleUrl, name) for name in PLACEMENT_FIELDS]
+    read = ("url", *(name for name in fields if name != "url"))  # the URL first: ``also_at`` needs it
+    times = [name for name in _PLACEMENT_TIMES if name in fields]
     rows = session.execute(
-        select(ArticleUrl.article_id, ArticleUrl.id, Article.url, Article.canonical_url, *columns)
+        select(ArticleUrl.article_id, ArticleUrl.id, Article.url, Article.canonical_url,
+               *[getattr(ArticleUrl, name) for name in read])
         .join(Article, Article.id == ArticleUrl.article_id)
         .where(ArticleUrl.article_id.in_(article_ids)).order_by(ArticleUrl.article_id, first, ArticleUrl.id)).all()
+    url_shown = "url" in fields
     for article_id, _, _, _, *values in rows:
-        shown = dict(zip(PLACEMENT_FIELDS, values, strict=True))
-        for name in _PLACEMENT_TIMES:
+        shown = dict(zip(read, values, strict=True))
+        if not url_shown:
+            del shown["url"]
+        for name in times:
             if shown[name] is not None:
                 shown[name] = shown[name].isoformat()
         placed[article_id].append(shown)

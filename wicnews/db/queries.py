@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine, Row
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
-from wicnews.db.placements import placements_and_urls
+from wicnews.db.placements import PLACEMENT_FIELDS, placements_and_urls
 from wicnews.models import PUBLIC_FIELDS, Article, ArticleEntity, ArticleUrl, Run, UTCDateTime
 
 # Relevance levels, from the strongest: see wicnews.relevance.
@@ -31,17 +31,18 @@ def _plain(value: Any) -> Any:
 _TIME_FIELDS = tuple(c.key for c in Article.__table__.columns if c.key in PUBLIC_FIELDS and isinstance(c.type, UTCDateTime))
 
 
-def article_dict(article: Any, also_at: list[str], placements: list[dict] | None = None) -> dict:
+def article_dict(article: Any, also_at: list[str], placements: list[dict] | None = None,
+                 fields: tuple[str, ...] = PUBLIC_FIELDS) -> dict:
     """An article (an ``Article``, or a row of its columns) as users see it (JSON-ready):
-    every public column, ``also_at`` (the other URLs, kept for compatibility) and
-    ``placements`` (see ``wicnews.db.placements``)."""
+    its public columns (``fields``: only these), ``also_at`` (the other URLs, kept for
+    compatibility) and ``placements`` (see ``wicnews.db.placements``)."""
     if isinstance(article, Row):  # ``new`` and ``search`` turn thousands of rows: by name, once each
         values = article._mapping
-        shown = {name: values[name] for name in PUBLIC_FIELDS}
+        shown = {name: values[name] for name in fields}
     else:
-        shown = {name: getattr(article, name) for name in PUBLIC_FIELDS}
+        shown = {name: getattr(article, name) for name in fields}
     for name in _TIME_FIELDS:
-        if shown[name] is not None:
+        if shown.get(name) is not None:
             shown[name] = shown[name].isoformat()
     shown["also_at"], shown["placements"] = also_at, placements or []
     return shown
@@ -98,19 +99,42 @@ def filtered(stmt: Select, filters: Filters) -> Select:
     return stmt
 
 
-def article_rows() -> Select:
-    """``SELECT`` every column of ``articles``: rows read as ``Article``s are (attributes of
-    the same names and values) without the ORM's cost per object."""
-    return select(*Article.__table__.columns)
+@dataclass(frozen=True)
+class Shown:
+    """What a reader of articles is given: the public fields of each article (``id`` always)
+    and of each of its placements. A format that shows less (the terminal's table) reads
+    less: neither ``wicnews new`` nor its database converts what nobody looks at."""
+
+    fields: tuple[str, ...] = PUBLIC_FIELDS
+    placement_fields: tuple[str, ...] = PLACEMENT_FIELDS
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.fields) - set(PUBLIC_FIELDS)) + sorted(set(self.placement_fields) - set(PLACEMENT_FIELDS))
+        if unknown:
+            raise ValueError(f"not a public field of an article or placement: {', '.join(unknown)}")
+        if "id" not in self.fields:
+            object.__setattr__(self, "fields", ("id", *self.fields))
+
+
+EVERYTHING = Shown()
+
+
+def article_rows(shown: Shown = EVERYTHING) -> Select:
+    """``SELECT`` the columns of ``articles`` that ``shown`` asks for (every one by default):
+    rows read as ``Article``s are (attributes of the same names and values) without the
+    ORM's cost per object."""
+    if shown.fields == PUBLIC_FIELDS:
+        return select(*Article.__table__.columns)
+    return select(*[c for c in Article.__table__.columns if c.key in shown.fields])
 
 
 def new_articles(session: Session, since: datetime | None = None, include_all: bool = False, limit: int | None = None,
-                 filters: Filters | None = None) -> list[Any]:
+                 filters: Filters | None = None, shown: Shown = EVERYTHING) -> list[Any]:
     """Articles (rows, see ``article_rows``) first seen since ``since`` that pass ``filters``
     (coverage only, unless ``include_all``), newest publication first (first-seen time where
     the date is unknown)."""
     filters = filters or Filters(since=since, include_all=include_all, limit=limit)
-    stmt = filtered(article_rows(), filters)
+    stmt = filtered(article_rows(shown), filters)
     if since is not None:
         stmt = stmt.where(Article.first_seen_at >= since)
     newest = func.coalesce(Article.published_at, Article.first_seen_at)
@@ -120,23 +144,24 @@ def new_articles(session: Session, since: datetime | None = None, include_all: b
     return list(session.execute(stmt))
 
 
-def as_dicts(session: Session, articles: list[Any]) -> list[dict]:
+def as_dicts(session: Session, articles: list[Any], shown: Shown = EVERYTHING) -> list[dict]:
     """``article_dict``s of ``articles`` (``Article``s or rows), with their URLs and placements."""
     copies: dict[int, list[str]] = {}
     placed: dict[int, list[dict]] = {}
     for start in range(0, len(articles), ID_BATCH):
         ids = [a.id for a in articles[start:start + ID_BATCH]]
-        batch_placed, batch_copies = placements_and_urls(session, ids)
+        batch_placed, batch_copies = placements_and_urls(session, ids, shown.placement_fields)
         placed.update(batch_placed)
         copies.update(batch_copies)
-    return [article_dict(a, copies[a.id], placed[a.id]) for a in articles]
+    return [article_dict(a, copies[a.id], placed[a.id], shown.fields) for a in articles]
 
 
 def coverage(engine: Engine, since: datetime | None = None, include_all: bool = False, limit: int | None = None,
-             filters: Filters | None = None) -> list[dict]:
-    """``wicnews new``: the articles first seen since ``since``, as ``article_dict``s."""
+             filters: Filters | None = None, shown: Shown = EVERYTHING) -> list[dict]:
+    """``wicnews new``: the articles first seen since ``since``, as ``article_dict``s of what
+    ``shown`` asks for."""
     with Session(engine) as session:
-        return as_dicts(session, new_articles(session, since, include_all, limit, filters))
+        return as_dicts(session, new_articles(session, since, include_all, limit, filters, shown), shown)
 
 
 def search(engine: Engine, query: str, filters: Filters) -> list[dict]:

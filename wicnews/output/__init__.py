@@ -28,5 +28,9 @@ def write_jsonl(rows: list[dict], out: TextIO) -> None:
 
 ARTICLE_FORMATS: dict[str, Writer] = {"table": table.articles, "json": write_json, "jsonl": write_jsonl,
                                       "csv": csvfmt.articles, "atom": atom.articles}
+# What a format shows of an article and of each of its placements, when not everything:
+# (article fields, placement fields), read from the database and nothing more.
+ARTICLE_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "table": (table.ARTICLE_FIELDS, table.PLACEMENT_FIELDS)}
 RUN_FORMATS: dict[str, Writer] = {"table": table.runs, "json": write_json}
 SOURCE_FORMATS: dict[str, Writer] = {"table": table.sources, "json": write_json}

@@ -15,6 +15,8 @@ _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 def printable(text: str) -> str:
     """``text`` with control characters shown as escapes (``\\x1b``), never sent raw."""
+    if text.isprintable():  # no control character (nor line or paragraph separator) in it
+        return text
     return _CONTROLS.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), text)
 
 
@@ -23,9 +25,23 @@ def _cells(ch: str) -> int:
     return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 
 
+# Blocks whose every character is wide (CJK ideographs, extension A, Hangul syllables):
+# counted at once; ``tests/test_output.py`` checks them against ``unicodedata``.
+WIDE_BLOCKS = "\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3"
+_WIDE = re.compile(f"[{WIDE_BLOCKS}]+")
+_ASCII = re.compile("[\x00-\x7f]+")
+
+
 def cells(text: str) -> int:
     """The terminal cells ``text`` takes (a Chinese character two)."""
-    return len(text) if text.isascii() else sum(map(_cells, text))
+    if text.isascii():
+        return len(text)
+    rest = _WIDE.sub("", text)
+    wide = len(text) - len(rest)
+    if rest.isascii():
+        return 2 * wide + len(rest)
+    other = _ASCII.sub("", rest)
+    return 2 * wide + len(rest) - len(other) + sum(map(_cells, other))
 
 
 def fit(text: str | None, width: int) -> str:
@@ -47,29 +63,42 @@ def fit(text: str | None, width: int) -> str:
     return out + "…" + " " * (room - used)
 
 
+# What ``articles`` reads of an article and of each placement (``wicnews new`` reads no more
+# from the database); ``also_at`` and a search's ``snippet`` come with every row.
+ARTICLE_FIELDS = ("id", "published_at", "relevance_level", "relevant", "language", "site_name", "title",
+                  "canonical_url", "relevance", "matched_terms")
+PLACEMENT_FIELDS = ("url", "site_name", "fetched")
+
+
 def articles(rows: list[dict], out: TextIO) -> None:
     """Two or three lines an article: id, time, language, site and title; URL and copies;
-    the matched terms."""
+    the matched terms. Reads only ``ARTICLE_FIELDS`` and ``PLACEMENT_FIELDS``."""
     if not rows:
         print("no articles", file=out)
         return
-    print(f"{'ID':<6} {'PUBLISHED (UTC)':<16}  {'LNG':<3} {fit('SITE', 26)}  TITLE / URL / MATCHED TERMS", file=out)
+    lines = [f"{'ID':<6} {'PUBLISHED (UTC)':<16}  {'LNG':<3} {fit('SITE', 26)}  TITLE / URL / MATCHED TERMS"]
+    add = lines.append
     for row in rows:
         published = (row["published_at"] or "")[:16].replace("T", " ") or "date unknown    "
         level = row.get("relevance_level") or ("coverage" if row["relevant"] else "none")
-        flag = {"coverage": "", "mention": "  [mention]"}.get(level, "  [not relevant]")
-        print(f"#{row['id']:<5} {published}  {printable(row['language'] or '--'):<3} {fit(row['site_name'], 26)}  "
-              f"{fit(row['title'], 90).rstrip()}{flag}", file=out)
+        flag = _FLAGS.get(level, "  [not relevant]")
+        add(f"#{row['id']:<5} {published}  {printable(row['language'] or '--'):<3} {fit(row['site_name'], 26)}  "
+            f"{fit(row['title'], 90).rstrip()}{flag}")
         others = len(row["also_at"])
         copies = f"  (+{others} other URL{'s' if others != 1 else ''})" if others else ""
         if (n := outlets(row.get("placements") or [])) > 1:
             copies += f"  [{n} outlets]"
-        print(f"       {printable(row['canonical_url'])}{copies}", file=out)
+        add(f"       {printable(row['canonical_url'])}{copies}")
         if row.get("snippet"):
-            print(f"       {printable(row['snippet'])}", file=out)
+            add(f"       {printable(row['snippet'])}")
         why = printable(relevance_summary(row.get("relevance")) or ", ".join(row["matched_terms"]))
         if why:
-            print(f"       {level} · {why}", file=out)
+            add(f"       {level} · {why}")
+    lines.append("")
+    out.write("\n".join(lines))
+
+
+_FLAGS = {"coverage": "", "mention": "  [mention]"}
 
 
 def relevance_summary(verdict: dict | None) -> str:

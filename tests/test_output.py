@@ -1,0 +1,43 @@
+"""The terminal table's arithmetic: cells and cuts, against ``unicodedata`` one character at a time."""
+
+from __future__ import annotations
+
+import random
+import re
+import unicodedata
+
+from wicnews.output.table import WIDE_BLOCKS, cells, fit
+
+
+def _cells(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _fit(text: str, width: int) -> str:
+    """The plain definition: the longest prefix that leaves a cell for the ellipsis."""
+    if _cells(text) <= width:
+        return text + " " * (width - _cells(text))
+    out = ""
+    for ch in text:
+        if _cells(out + ch) > width - 1:
+            break
+        out += ch
+    return out + "…" + " " * (width - 1 - _cells(out))
+
+
+def test_every_character_of_the_wide_blocks_is_wide():
+    blocks = re.findall(r"(.)-(.)", WIDE_BLOCKS)
+    assert len(blocks) == 3
+    for low, high in blocks:
+        assert all(_cells(chr(c)) == 2 for c in range(ord(low), ord(high) + 1)), (low, high)
+
+
+def test_cells_and_fit_agree_with_unicodedata_on_mixed_scripts():
+    pool = ("abc XYZ 123", "é", "ñ", "世界互联网大会", "乌镇", "，。！", "（）", "ｗｉｃ", "한국어", "カタカナ", "ｶﾀｶﾅ",
+            "\u0301", "😀", "\u3000", "Ω", "\u0378", "\u2e80", "\ufe31", "\U00020000")
+    rng = random.Random(5)
+    for _ in range(3000):
+        text = "".join(rng.choice(pool)[: rng.randint(1, 6)] for _ in range(rng.randint(1, 12)))
+        assert cells(text) == _cells(text), text
+        width = rng.randint(1, 40)
+        assert fit(text, width) == _fit(text, width), (text, width)

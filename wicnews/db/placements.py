@@ -120,7 +120,7 @@ def placements_and_urls(session: Session, article_ids: list[int], fields: tuple[
     first = case((ArticleUrl.url == Article.url, 0), (ArticleUrl.kind == "original", 1), else_=2)
     read = ("url", *(name for name in fields if name != "url"))  # the URL first: ``also_at`` needs it
     times = [name for name in _PLACEMENT_TIMES if name in fields]
-    rows = session.execute(
+    rows = session.connection().execute(
         select(ArticleUrl.article_id, ArticleUrl.id, Article.url, Article.canonical_url,
                *[getattr(ArticleUrl, name) for name in read])
         .join(Article, Article.id == ArticleUrl.article_id)

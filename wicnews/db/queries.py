@@ -141,7 +141,7 @@ def new_articles(session: Session, since: datetime | None = None, include_all: b
     stmt = stmt.order_by(newest.desc(), Article.id.desc())
     if limit or filters.limit:
         stmt = stmt.limit(limit or filters.limit)
-    return list(session.execute(stmt))
+    return list(session.connection().execute(stmt))  # Core: rows, without the ORM's loading
 
 
 def as_dicts(session: Session, articles: list[Any], shown: Shown = EVERYTHING) -> list[dict]:
@@ -176,7 +176,8 @@ def search(engine: Engine, query: str, filters: Filters) -> list[dict]:
         ids = fts.matching_ids(session, filtered(select(Article.id), filters), query_terms, filters.limit)
         found: dict[int, Any] = {}
         for start in range(0, len(ids), ID_BATCH):
-            found.update((a.id, a) for a in session.execute(article_rows().where(Article.id.in_(ids[start:start + ID_BATCH]))))
+            batch = article_rows().where(Article.id.in_(ids[start:start + ID_BATCH]))
+            found.update((a.id, a) for a in session.connection().execute(batch))
         articles = [found[i] for i in ids]
         return [{**row, "snippet": fts.snippet(a.title, a.text, query_terms)}
                 for a, row in zip(articles, as_dicts(session, articles), strict=True)]

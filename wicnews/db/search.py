@@ -120,8 +120,9 @@ class _Ids:
         return self
 
     def contain(self) -> ColumnElement[bool]:
-        """``articles.id IN (these ids)``."""
-        clause = text(" UNION ".join(self.parts)).bindparams(
+        """``articles.id IN (these ids)``: a membership test, so the parts are not deduplicated
+        (UNION ALL: no temporary B-tree of each part's ids)."""
+        clause = text(" UNION ALL ".join(self.parts)).bindparams(
             *[bindparam(k, v, unique=True) for k, v in self.values.items()])
         return Article.id.in_(clause.columns(column("rowid", Integer)))
 

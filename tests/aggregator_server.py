@@ -14,8 +14,9 @@
   wait until ``/__release``.
 - ``/publisher/feed.rss`` and ``/publisher/wuzhen-ai-agenda.html``: the article behind the
   dead end, published later by its own outlet.
-- ``/__held``: how many article requests have been held so far.
-- ``/__calls``: the API calls received (JSON); ``/__reset`` clears them.
+- ``/__held``: how many article requests have been held so far; ``/__served``: how many
+  article pages have been sent.
+- ``/__calls``: the API calls received (JSON); ``/__reset`` clears them (and ``/__served``).
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, json.dumps(self.server.calls).encode(), "application/json")
         if path == "/__reset":
             self.server.calls.clear()
+            self.server.served = 0
             return self.send(200, b"ok", "text/plain")
         if path == "/__hold":
             self.server.hold_from = int(query["from"])
@@ -111,6 +113,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, b"ok", "text/plain")
         if path == "/__held":
             return self.send(200, str(self.server.held).encode(), "text/plain")
+        if path == "/__served":
+            return self.send(200, str(self.server.served).encode(), "text/plain")
         if path == "/__release":
             self.server.released.set()
             return self.send(200, b"ok", "text/plain")
@@ -135,7 +139,10 @@ class Handler(BaseHTTPRequestHandler):
                 with self.server.lock:
                     self.server.held += 1
                 self.server.released.wait(120)
-            return self.send(200, article_page(corpus()[n]["title"], n))
+            self.send(200, article_page(corpus()[n]["title"], n))
+            with self.server.lock:
+                self.server.served += 1
+            return None
         if path == "/publisher/feed.rss":
             return self.send(200, self.publisher_feed(), "application/rss+xml; charset=utf-8")
         if path == "/publisher/wuzhen-ai-agenda.html":
@@ -205,6 +212,7 @@ class Server(ThreadingHTTPServer):
         self.hold_from: int | None = None
         self.released = threading.Event()
         self.held = 0  # requests that have waited for /__release (see /__held)
+        self.served = 0  # article pages sent (see /__served)
         self.lock = threading.Lock()
 
 

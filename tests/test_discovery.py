@@ -218,6 +218,62 @@ url = "{aggregator.base}/publisher/feed.rss"
     assert last_run(wicnews, db_url)["articles_new"] == 0
 
 
+def test_a_backfill_killed_before_its_articles_are_committed_fetches_them_when_resumed(
+        aggregator, wicnews, pg_url, tmp_path):
+    """A slice is checkpointed only once its articles are stored: killed (SIGKILL) while the
+    store waits for the database, the backfill leaves the slice unchecked, and the resumed
+    backfill stores every article of it."""
+    from sqlalchemy import create_engine, text
+
+    from wicnews.db import engine as db
+
+    sources = tmp_path / "sources.toml"
+    sources.write_text(f"""
+[[source]]
+name = "gdelt-wic"
+kind = "gdelt"
+query = '"World Internet Conference"'
+api_url = "{aggregator.base}/api/v2/doc/doc"
+""", encoding="utf-8")
+    args = ["backfill", "--from", "2024-11-15", "--to", "2024-11-15", "--sources", str(sources), "--db", pg_url, *API]
+    db.open_database(pg_url).dispose()  # the schema first: its table is locked below
+    admin = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://"))
+    aggregator.get("/__reset")
+    with admin.connect() as locker, admin.connect() as watcher:
+        locker.execute(text("LOCK TABLE articles IN SHARE MODE"))  # read, never written, until rollback
+        env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("WICNEWS_")}
+        proc = subprocess.Popen([sys.executable, "-m", "wicnews.cli", *args], cwd=tmp_path, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True,
+                                env={**env, "WICNEWS_HOME": str(tmp_path / "home"), "PYTHONPATH": str(REPO)})
+        try:
+            def store_waits() -> bool:
+                return bool(watcher.execute(text(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'articles'::regclass")).scalar())
+
+            deadline = time.monotonic() + 120
+            while proc.poll() is None and time.monotonic() < deadline and not (
+                    int(aggregator.get("/__served")) == 4 and store_waits()):
+                time.sleep(0.1)
+            assert proc.poll() is None and store_waits(), "the store never waited for the locked table"
+            # every page of the slice has been fetched: a slice checkpointed on parsing would
+            # appear now (a bounded look: on a loaded machine it can only miss that bug)
+            seen = time.monotonic()
+            while time.monotonic() - seen < 3:
+                assert _count_slices(pg_url) == 0, "the slice was checkpointed before its articles were stored"
+                time.sleep(0.1)
+        finally:
+            proc.kill()
+            proc.communicate(timeout=60)
+            locker.rollback()
+    admin.dispose()
+
+    resumed = wicnews(*args)
+    assert resumed.returncode == 0, resumed.stderr
+    stored = articles(wicnews, pg_url)
+    assert len(stored) == 4 and all(a["text_status"] == "full" for a in stored), stored
+    assert _count_slices(pg_url) == 1
+
+
 def test_gdelt_answers_are_split_until_under_the_cap(aggregator, wicnews, sqlite_url, tmp_path):
     sources = tmp_path / "sources.toml"
     sources.write_text(f"""

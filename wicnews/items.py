@@ -22,6 +22,7 @@ _TRANSIENT: list[tuple[str, str, Any]] = [
     ("title_key", "str | None", None),
     ("bands", "list[str]", list),
     ("raw", "dict | None", None),           # the fetch as it came: url, headers, body (kept in raw_pages)
+    ("backfill_slice", "tuple | None", None),  # the backfill slice it was found in: done once the item is stored
 ]
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.http import TextResponse
 
 from wicnews.aggregators import (
@@ -141,28 +142,59 @@ class DiscoveryMixin:
         self.source_warnings[source.name] = ErrorKind.NO_LINKS  # type: ignore[attr-defined]  # shown in its health
 
     # --- the slices of a backfill ---------------------------------------------------------
+    #
+    # A slice is checkpointed once everything its article requests led to is settled: each
+    # request answered (or failed), and each item it gave has left the pipelines (stored and
+    # committed, or dropped). A crawl killed before the store commits a slice's last article
+    # leaves the slice unchecked, so a resumed backfill asks for it again.
 
     def _track(self, source: Source, window, requests: list):
-        """Tag a window's article requests; the window is checkpointed once all are done."""
+        """Tag a window's article requests; the window is checkpointed once all are settled."""
         if window is None:
             yield from requests
             return
         key = (source.name, *window)
         articles = [r for r in requests if isinstance(r, scrapy.Request) and r.meta.get("wicnews_article")]
         self._slices[key] = {"pending": len(articles), "results": len(requests)}
+        if articles and not getattr(self, "_slice_signals", False):
+            self._slice_signals = True
+            for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+                self.crawler.signals.connect(self._item_settled, signal=signal)
         for request in articles:
             request.meta["wicnews_slice"] = key
         if not articles:
             self._slice_done(key)
         yield from requests
 
-    def _article_finished(self, meta: dict) -> None:
+    def _settled(self, meta: dict, result: Any = None) -> Any:
+        """An article request of a slice is answered with ``result``: an item (or a request,
+        the canonical page of an AMP page) that the slice now waits for instead."""
         key = meta.get("wicnews_slice")
         state = self._slices.get(key) if key else None
-        if state is not None:
-            state["pending"] -= 1
-            if state["pending"] <= 0:
-                self._slice_done(key)
+        if state is None:
+            return result
+        if isinstance(result, scrapy.Request):
+            result.meta["wicnews_slice"] = key
+            if result.callback == self.parse_article:  # type: ignore[attr-defined]
+                result = result.replace(callback=self._parse_sliced, errback=self._sliced_failed)
+            state["pending"] += 1
+        elif isinstance(result, Article):
+            result.backfill_slice = key
+            state["pending"] += 1
+        self._slice_step(key)
+        return result
+
+    def _item_settled(self, item: Any, **_kwargs: Any) -> None:
+        """A signal: ``item`` left the pipelines (stored, dropped, or refused)."""
+        key = getattr(item, "backfill_slice", None)
+        if key is not None and key in self._slices:
+            self._slice_step(key)
+
+    def _slice_step(self, key) -> None:
+        state = self._slices[key]
+        state["pending"] -= 1
+        if state["pending"] <= 0:
+            self._slice_done(key)
 
     def _slice_done(self, key) -> None:
         state = self._slices.pop(key)
@@ -170,6 +202,16 @@ class DiscoveryMixin:
             name, start, end = key
             self.backfill.slice_done(name, start, end, results=state["results"])
         self.crawler.stats.inc_value("wicnews/backfill/slices_done")
+
+    async def _parse_sliced(self, response, **kwargs: Any) -> Any:
+        """``parse_article`` of a page that a slice's article led to (an AMP page's canonical)."""
+        return self._settled(response.meta, await self.parse_article(response, **kwargs))  # type: ignore[attr-defined]
+
+    def _sliced_failed(self, failure) -> Any:
+        result = self._amp_canonical_failed(failure)  # type: ignore[attr-defined]
+        if failure.check(Stopped):  # the crawl is stopping: the slice stays unfinished
+            return result
+        return self._settled(failure.request.meta, result)
 
     # --- the articles of a topic source ---------------------------------------------------
 
@@ -184,7 +226,7 @@ class DiscoveryMixin:
                               dont_filter=True, meta={"wicnews_article": True},
                               cb_kwargs={"source": source, "hint": entry, "link": url, "hops": 1 if target else 0})
 
-    def parse_aggregated(self, response, source: Source, hint: Entry, link: str, hops: int = 0):
+    async def parse_aggregated(self, response, source: Source, hint: Entry, link: str, hops: int = 0):
         """An aggregator page resolved to the publisher's, or the article itself; a stub when
         it has no text."""
         at_aggregator = urlsplit(response.url).netloc == urlsplit(link).netloc
@@ -198,9 +240,8 @@ class DiscoveryMixin:
                                       cb_kwargs={"source": source, "hint": hint, "link": link, "hops": hops + 1})
         via = (link,) if hops else ()
         stub = self.stub(source, hint, link, response.url if not at_aggregator else None)
-        result = self.parse_article(response, source, hint, via=via, fallback=stub)  # type: ignore[attr-defined]
-        self._article_finished(response.meta)
-        return result
+        result = await self.parse_article(response, source, hint, via=via, fallback=stub)  # type: ignore[attr-defined]
+        return self._settled(response.meta, result)
 
     def _aggregated_failed(self, failure):
         """A topic item's article could not be fetched: counted, and kept as a stub. A download
@@ -209,13 +250,12 @@ class DiscoveryMixin:
         article (upgrading the stub) instead of skipping it for good."""
         self._page_failed(failure)  # type: ignore[attr-defined]
         request = failure.request
-        if not failure.check(Stopped):
-            self._article_finished(request.meta)
         if isinstance(failure.value, AlreadySeen):
-            return None
+            return self._settled(request.meta)
         kwargs = request.cb_kwargs
         target = request.url if urlsplit(request.url).netloc != urlsplit(kwargs["link"]).netloc else None
-        return self.stub(kwargs["source"], kwargs["hint"], kwargs["link"], target)
+        stub = self.stub(kwargs["source"], kwargs["hint"], kwargs["link"], target)
+        return stub if failure.check(Stopped) else self._settled(request.meta, stub)
 
     def stub(self, source: Source, hint: Entry, link: str, target: str | None = None) -> Any:
         """The coverage record of a topic item without its article: judged by its title."""

@@ -97,6 +97,37 @@ def test_terminal_escapes_never_reach_the_table():
     assert printable("a\nb\x9b") == "a\\nb\\x9b"
 
 
+def test_terminal_escapes_and_bidi_overrides_never_reach_show_or_explain(wicnews, tmp_path):
+    """Whatever a database holds (written by another tool, or a page's U+202E), ``show`` and
+    ``explain`` print it escaped, as the tables do."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy.orm import Session
+
+    from wicnews.db import engine as db
+    from wicnews.db.articles import StorePolicy, store_article
+    from wicnews.pipelines.dedupe import text_key
+    from wicnews.urls import url_key
+
+    url = f"sqlite:///{tmp_path / 'hostile.db'}"
+    engine = db.open_database(url)
+    text = "The World Internet Conference opened in Wuzhen. " * 20
+    values = dict(url="http://x.example/a", canonical_url="http://x.example/a", url_key=url_key("http://x.example/a"),
+                  text_key=text_key(text), title="Wuzhen \x1b[31mred\x1b[0m \u202eevil\u202c \x07bell",
+                  authors=[], published_at=None, site_name="Site\x1b]0;hijack\x07", language="en\x1b[2J",
+                  description=None, image=None, tags=[], text=text + "\u202e", relevant=True,
+                  relevance_level="coverage", matched_terms=["World Internet Conference"], source="src",
+                  first_seen_at=datetime.now(timezone.utc), run_id=None)
+    with Session(engine) as session, session.begin():
+        article_id, _ = store_article(session, values, {values["url_key"]: values["url"]}, bands=[],
+                                      score=lambda _text: 0.0, policy=StorePolicy())
+    engine.dispose()
+    for command in ("show", "explain"):
+        result = wicnews(command, str(article_id), "--db", url, check=True)
+        assert not set(result.stdout) & {"\x1b", "\x07", "\u202e", "\u202c"}, (command, result.stdout)
+        assert "\\x1b[31mred" in result.stdout and "\\u202eevil" in result.stdout, (command, result.stdout)
+
+
 def test_terminal_escapes_never_reach_the_log():
     record = logging.LogRecord("x", logging.WARNING, __file__, 1, "title %s <%s>", ("\x1b[31mred", "http://a/\x1b"), None)
     assert EscapeControls().filter(record)

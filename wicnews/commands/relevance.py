@@ -34,7 +34,7 @@ def run_explain(args) -> int:
     from sqlalchemy.orm import Session
 
     from wicnews.db.queries import find_article
-    from wicnews.output.table import explain_lines
+    from wicnews.output.table import explain_lines, printable
 
     engine = open_for_reading(args.db)
     try:
@@ -55,7 +55,7 @@ def run_explain(args) -> int:
                   ensure_ascii=False, indent=2)
         print()
     else:
-        print(f"#{article_id} {title or '(no title)'}\n    {url}")
+        print(f"#{article_id} {printable(title or '(no title)')}\n    {printable(url)}")
         for line in explain_lines(verdict):
             print(line)
     return 0

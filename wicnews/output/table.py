@@ -9,19 +9,25 @@ from typing import TextIO
 
 from wicnews.db.placements import outlets
 
-# Control characters in stored strings (a feed's ESC sequences) would drive the terminal.
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Control characters in stored strings (a feed's ESC sequences) would drive the terminal;
+# bidirectional overrides and isolates (a page's U+202E) would reorder what it shows.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Characters a terminal draws in no cell of their own (besides combining marks).
+_ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
 
 
 def printable(text: str) -> str:
-    """``text`` with control characters shown as escapes (``\\x1b``), never sent raw."""
-    if text.isprintable():  # no control character (nor line or paragraph separator) in it
+    """``text`` with control characters and bidirectional controls shown as escapes
+    (``\\x1b``, ``\\u202e``), never sent raw."""
+    if text.isprintable():  # none of them in it (they are all unprintable)
         return text
     return _CONTROLS.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), text)
 
 
 @functools.lru_cache(maxsize=4096)
 def _cells(ch: str) -> int:
+    if ch in _ZERO_WIDTH or unicodedata.category(ch) in ("Mn", "Me"):  # combining marks sit on the character before
+        return 0
     return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 
 
@@ -55,11 +61,17 @@ def fit(text: str | None, width: int) -> str:
     if used <= width:
         return text + " " * (width - used)
     room = max(0, width - 1)  # the ellipsis takes one cell
-    out = text[:room]  # a character takes one or two cells: no more than ``room`` of them fit
+    out = text[:room]  # a character takes at most two cells
     used = cells(out)
     while used > room:  # drop from the end at least what the excess needs (two cells a character at most)
         out = out[:len(out) - max(1, (used - room) // 2)]
         used = cells(out)
+    if len(out) == room:  # characters of no width (combining marks) left room for more
+        for ch in text[room:]:
+            if used + cells(ch) > room:
+                break
+            out += ch
+            used += cells(ch)
     return out + "…" + " " * (room - used)
 
 
@@ -134,7 +146,7 @@ def article_detail(row: dict, out: TextIO) -> None:
     what changed; the latest text in full."""
     print(f"#{row['id']}  {printable(row['title'] or '(no title)')}", file=out)
     published = (row["published_at"] or "date unknown")[:16].replace("T", " ")
-    print(f"{row['site_name'] or '-'} · {published} UTC · {row['language'] or '--'} · "
+    print(f"{printable(row['site_name'] or '-')} · {published} UTC · {printable(row['language'] or '--')} · "
           f"{'relevant' if row['relevant'] else 'not relevant'} · first seen {row['first_seen_at'][:16].replace('T', ' ')}",
           file=out)
     print(printable(row["canonical_url"]), file=out)
@@ -148,7 +160,7 @@ def article_detail(row: dict, out: TextIO) -> None:
     print(f"\nREVISIONS ({len(row['revisions'])})", file=out)
     for r in row["revisions"]:
         print(f"  {r['number']:>3}  {r['fetched_at'][:16].replace('T', ' ')}  {fit(r['title'], 60).rstrip()}  "
-              f"({r['summary']})", file=out)
+              f"({printable(r['summary'])})", file=out)
     print("\n" + "\n".join(printable(line) for line in row["text"].split("\n")), file=out)
 
 

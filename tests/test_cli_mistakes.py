@@ -178,3 +178,26 @@ def test_reextract_right_after_a_crawl_changes_nothing(wicnews, site, sqlite_url
     result = wicnews("reextract", "--db", sqlite_url, env=env, check=True)
     counts = re.search(r"(\d+) article\(s\), (\d+) changed, (\d+) unchanged", result.stdout)
     assert counts and int(counts[1]) > 0 and counts[2] == "0" and counts[3] == counts[1], result.stdout
+
+
+@pytest.mark.e2e
+def test_output_that_cannot_be_written_is_one_line_and_a_failure(tmp_path):
+    """A full disk (``/dev/full``) under ``new``, ``runs`` or ``search``: one line, exit 1,
+    no traceback; a misspelled option points to its command's help."""
+    import os
+    import subprocess
+    import sys
+
+    from wicnews.db import engine as db
+
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    db.open_database(url).dispose()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WICNEWS_")}
+    for argv in (["new"], ["new", "--format", "json"], ["runs"], ["search", "wuzhen"]):
+        with open("/dev/full", "w") as full:
+            result = subprocess.run([sys.executable, "-m", "wicnews.cli", *argv, "--db", url], stdout=full,
+                                    stderr=subprocess.PIPE, text=True, env=env, timeout=60)
+        assert "cannot write the output: No space left on device" in one_line(result, 1), argv
+    result = subprocess.run([sys.executable, "-m", "wicnews.cli", "new", "--fromat", "json", "--db", url],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert "(see wicnews new --help)" in one_line(result, 2) and "--fromat" in result.stderr

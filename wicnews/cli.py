@@ -32,10 +32,13 @@ Mistakes print one line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
 
 from wicnews.commands import (
     EXIT_DATABASE,
+    EXIT_FAILED,
     EXIT_USAGE,
     backfill,
     crawl,
@@ -77,10 +80,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# What a failed write to stdout says (a full disk, a quota, a dead device): the output was not written.
+_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """The arguments; an unknown option is the command's mistake, said with its own help."""
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        commands.choices[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = _parse(build_parser(), argv)
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()
+        return code
     except ConfigError as exc:
         print(f"wicnews: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -92,6 +110,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        if exc.errno not in _OUTPUT_ERRNOS:
+            raise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
+        print(f"wicnews: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import threading
 import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from conftest import FAST, read_site
@@ -240,7 +241,11 @@ def test_sigterm_at_any_moment_leaves_a_run_row(site, sqlite_url, tmp_path, monk
 
 def test_status_and_sources_name_a_broken_source(site, wicnews, sqlite_url, capsys):
     good, broken = site.url("/feeds/digest.rdf"), site.url("/feeds/gone.rss")
-    assert cli(capsys, "status", "--db", sqlite_url)[0] == 3  # no database yet: UNKNOWN, nothing created
+    code, out = cli(capsys, "status", "--db", sqlite_url)  # no database yet: UNKNOWN on stdout, nothing created
+    assert (code, out.startswith("WICNEWS UNKNOWN - no database at ")) == (3, True), out
+    code, out = cli(capsys, "status", "--db", sqlite_url, "--format", "json")
+    assert code == 3 and json.loads(out)["status"] == "UNKNOWN"
+    assert not Path(sqlite_url.removeprefix("sqlite:///")).exists()
     wicnews("crawl", "--feed", good, "--feed", broken, "--db", sqlite_url, *FAST, check=True)
     code, out = cli(capsys, "status", "--db", sqlite_url)
     assert (code, out.startswith("WICNEWS OK - 2 source(s) healthy, last run #1 finished")) == (0, True)

@@ -31,24 +31,32 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
     from sqlalchemy.orm import Session
 
     from wicnews.config import parse_span
     from wicnews.db import health
+    from wicnews.db.engine import reason
+    from wicnews.errors import DatabaseError
     from wicnews.models import utcnow
 
     limits = health.Thresholds(stale_after=timedelta(seconds=parse_span(args.stale_after, "--stale-after")),
                                max_failures=args.max_failures, silence_factor=args.silence_factor,
                                min_silence=timedelta(seconds=parse_span(args.min_silence, "--min-silence")))
-    engine = open_for_reading(args.db)
     try:
-        with Session(engine) as session:
-            ended, finished = health.last_runs(session)
-            states = health.all_sources(session)
-            now = utcnow()
-            problems = health.status_problems(now, ended, finished, states, limits)
-    finally:
-        engine.dispose()
+        engine = open_for_reading(args.db)
+        try:
+            with Session(engine) as session:
+                ended, finished = health.last_runs(session)
+                states = health.all_sources(session)
+                now = utcnow()
+                problems = health.status_problems(now, ended, finished, states, limits)
+        finally:
+            engine.dispose()
+    except DatabaseError as exc:  # the monitoring system reads stdout: UNKNOWN, said there
+        return _unknown(str(exc), args.format)
+    except SQLAlchemyError as exc:
+        return _unknown(f"cannot read the database: {reason(exc)}", args.format)
     level = problems[0][0] if problems else health.OK
     if problems:
         summary = "; ".join(message for _, message in problems)
@@ -66,3 +74,17 @@ def run(args) -> int:
     else:
         print(line)
     return level
+
+
+def _unknown(message: str, fmt: str) -> int:
+    """UNKNOWN (exit 3): the state of the monitoring cannot be read."""
+    from wicnews.commands import EXIT_DATABASE
+
+    line = f"WICNEWS UNKNOWN - {message}"
+    if fmt == "json":
+        json.dump({"status": "UNKNOWN", "summary": line, "problems": [{"level": "UNKNOWN", "message": message}],
+                   "last_run": None, "last_finished_run": None, "sources": None}, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    else:
+        print(line)
+    return EXIT_DATABASE

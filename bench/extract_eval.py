@@ -94,7 +94,11 @@ def load_floors() -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--digest", action="store_true", help="print the corpus digest (floors.toml's corpus_sha256) and exit")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     root = aeb_dir()
     if root is None:
         if os.environ.get("CI"):
@@ -103,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"extract_eval: {missing_message()}; skipped")
         return 0
     digest, count = corpus_digest(root)
-    if argv == ["--digest"]:
+    if args.digest:
         print(f"{digest}  {count} files under {root}")
         return 0
     floors = load_floors()

@@ -253,4 +253,11 @@ def serve_files(root: Path) -> None:
 
 
 if __name__ == "__main__":
-    serve_files(Path(sys.argv[1]))
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Serve the files under ROOT on 127.0.0.1 (the base URL is printed).")
+    parser.add_argument("root", type=Path, help="a directory of saved pages")
+    root = parser.parse_args().root
+    if not root.is_dir():
+        parser.error(f"not a directory: {root}")
+    serve_files(root)

@@ -7,7 +7,7 @@ countries, each with its publisher's gold title, authors and publication time. M
 author sets exact after case-folding; the publication day read in the gold's own offset;
 the minute likewise (a gold written without an offset is the publisher's wall clock,
 compared with the extracted time in the offset the page stated or was read in). Prints each
-figure beside its goal; ``-v`` lists the misses.
+figure beside its goal (exit 1 when one is missed); ``-v`` lists the misses.
 Evaluation data is read in place, never copied into the repository.
 """
 
@@ -49,7 +49,11 @@ def pages(root: Path):
 
 
 def main(argv: list[str]) -> int:
-    verbose = "-v" in argv
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="list the misses")
+    verbose = parser.parse_args(argv).verbose
     root = Path(os.environ.get("WICNEWS_EVAL_DIR") or HERE.parent.parent / "shared" / "eval") / "fundus" / "test_data"
     if not root.is_dir():
         print(f"metadata_eval: no gold pages at {root}; skipped")
@@ -98,12 +102,15 @@ def main(argv: list[str]) -> int:
                 print(f"DATE   {path.name}: {local} ({getattr(page, 'published_source', None)}) != {expected}")
     elapsed = time.perf_counter() - started
     print(f"fundus: {n} pages, {n / elapsed:.1f} pages/s")
+    missed = []
     for name, goal in GOALS.items():
         share = hits[name] / counted[name] if counted[name] else 0.0
         mark = "ok" if share >= goal else "BELOW GOAL"
+        if share < goal:
+            missed.append(name)
         print(f"  {name:8} {share:6.1%}  ({hits[name]}/{counted[name]})  goal >= {goal:.1%}  {mark}")
     print("  date sources: " + ", ".join(f"{k} {v}" for k, v in sources.most_common()))
-    return 0
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":

@@ -230,6 +230,9 @@ def _progress(i: int, n: int, started: float) -> None:
 
 
 if __name__ == "__main__":  # a look at the data: python bench/querydata.py
+    import argparse
+
+    argparse.ArgumentParser(description="Print a few of the synthetic articles that query_latency.py loads.").parse_args()
     g = Generator(datetime.now(UTC))
     print(len(g.english), "English and", len(g.chinese), "Chinese sentences")
     for k in range(3):

@@ -102,3 +102,18 @@ def test_only_wicnews_is_importable_outside_the_checkout(tmp_path):
             "'pipelines', 'schedules') if u.find_spec(n)])")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert result.stdout.strip() == "['wicnews', 'wicnews.pipelines', 'wicnews.schedules']", result.stderr
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("script", sorted(p.name for p in (Path(__file__).parent.parent / "bench").glob("*.py")))
+def test_every_bench_script_answers_help_without_doing_its_work(script):
+    """``python bench/X.py --help`` prints its usage and exits 0: it never starts a server or
+    a long evaluation on a shared machine."""
+    path = Path(__file__).parent.parent / "bench" / script
+    result = subprocess.run([sys.executable, str(path), "--help"], capture_output=True, text=True, timeout=60,
+                            cwd=path.parent)
+    if result.returncode == 0 and not result.stdout.startswith("usage:"):
+        assert "def main" not in path.read_text(encoding="utf-8") and "__main__" not in path.read_text(encoding="utf-8"), \
+            result.stdout[:300]  # a module of helpers, not a script
+        return
+    assert result.returncode == 0 and result.stdout.startswith("usage:"), (result.stdout[:300], result.stderr[-500:])

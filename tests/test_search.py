@@ -101,7 +101,10 @@ def reference(engine, query: str, filters: Filters) -> list[int]:
         ranks = text("SELECT rowid AS rid, bm25(articles_fts, 5.0, 1.0) AS score FROM articles_fts "
                      "WHERE articles_fts MATCH :all").bindparams(all=" OR ".join(fts.fts5_phrase(t) for t in terms)) \
             .columns(column("rid", Integer), column("score", Float)).subquery("fts_rank")
-        stmt = stmt.outerjoin(ranks, ranks.c.rid == Article.id).order_by(func.coalesce(ranks.c.score, 0.0))
+        # the articles no term matches as a word: the most terms in the title first (LIKE)
+        hits = [case((Article.title.like(fts.like_pattern(t), escape="\\"), 1), else_=0) for t in terms]
+        stmt = stmt.outerjoin(ranks, ranks.c.rid == Article.id).order_by(
+            func.coalesce(ranks.c.score, 0.0), case((ranks.c.score.is_(None), -sum(hits[1:], hits[0])), else_=0))
     stmt = stmt.order_by(newest.desc(), Article.id.desc())
     with Session(engine) as session:
         return list(session.scalars(stmt.limit(filters.limit) if filters.limit else stmt))

@@ -12,7 +12,8 @@ to PostgreSQL through ``plainto_tsquery`` and bound parameters, to LIKE with ``%
 and ``\\`` escaped.
 
 Order: on SQLite, the articles a term matches as a word first, by BM25 (title weighed 5,
-text 1), then the others; on PostgreSQL, the number of terms in the title first, then
+text 1), then the others by the number of terms in the title (Chinese terms are found this
+way); on PostgreSQL, the number of terms in the title first, then
 ``ts_rank_cd``; newest first within equal ranks. ``matching_ids`` finds a page of results
 without ranking every match: SQLite scores only the articles that pass the filters;
 PostgreSQL scores only the articles with as many title hits as the page's last one.
@@ -86,6 +87,12 @@ def caseless_pair(term: str) -> bool:
 
 def newest() -> ColumnElement:
     return func.coalesce(Article.published_at, Article.first_seen_at)
+
+
+def title_hits(query_terms: list[str]) -> ColumnElement:
+    """How many of the terms the title holds (as substrings; LIKE: ASCII letters in any case)."""
+    hits = [case((Article.title.like(like_pattern(t), escape="\\"), 1), else_=0) for t in query_terms]
+    return sum(hits[1:], hits[0])
 
 
 def matching_ids(session: Session, candidates: Select, query_terms: list[str], limit: int | None) -> list[int]:
@@ -166,10 +173,11 @@ def _sqlite_ids(session: Session, candidates: Select, query_terms: list[str], li
     ids = list(session.scalars(stmt.limit(limit) if limit else stmt))
     if limit and len(ids) >= limit:
         return ids
-    # Then the articles every term matches as a substring, none as a word: newest first.
+    # Then the articles every term matches as a substring, none as a word: those with more
+    # terms in their title first (Chinese is found this way), newest first.
     rest = candidates.where(*[_sqlite_term(session, t, words=False) for t in query_terms],
                             ~_Ids().fts5("articles_fts", anyword).contain()) \
-        .order_by(newest().desc(), Article.id.desc())
+        .order_by(title_hits(query_terms).desc(), newest().desc(), Article.id.desc())
     return ids + list(session.scalars(rest.limit(limit - len(ids)) if limit else rest))
 
 

@@ -201,3 +201,13 @@ def test_output_that_cannot_be_written_is_one_line_and_a_failure(tmp_path):
     result = subprocess.run([sys.executable, "-m", "wicnews.cli", "new", "--fromat", "json", "--db", url],
                             capture_output=True, text=True, env=env, timeout=60)
     assert "(see wicnews new --help)" in one_line(result, 2) and "--fromat" in result.stderr
+
+
+def test_an_empty_query_or_since_a_directory_and_the_version(wicnews, tmp_path):
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    wicnews("db", "upgrade", "--db", url, check=True)
+    assert "the query is empty" in one_line(wicnews("search", "  ", "--db", url), 2)
+    assert "--since" in one_line(wicnews("new", "--since", "", "--db", url), 2)
+    assert "is a directory" in one_line(wicnews("new", "--db", f"sqlite:///{tmp_path}"), 3)
+    version = wicnews("--version")
+    assert version.returncode == 0 and re.fullmatch(r"wicnews \d+\.\d+\S*\n", version.stdout), version

@@ -193,3 +193,13 @@ def test_postgresql_search_memory_and_jit_hold_for_its_transaction_only(pg_url):
         session.rollback()
         assert session.execute(text("SHOW work_mem")).scalar() == default
     reader.dispose()
+
+
+def test_the_snippet_marks_what_was_found_and_no_more():
+    text = "The province held mountains of talks; the Internet conference in Wuzhen said economies grew."
+    assert fts.snippet(None, text, ["in"]) == \
+        "The prov[in]ce held mounta[in]s of talks; the [In]ternet conference [in] Wuzhen said economies grew."
+    # a stem marks its word; a quoted query's quotes are not part of what is marked
+    assert "[economies]" in fts.snippet(None, text, ["economy"])
+    assert "the [Internet] conference [in] [Wuzhen]" in fts.snippet(None, text, ['"Internet', "in", 'Wuzhen"'])
+    assert fts.snippet(None, "世界互联网大会乌镇峰会开幕", ["乌镇"]) == "世界互联网大会[乌镇]峰会开幕"

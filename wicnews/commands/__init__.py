@@ -69,7 +69,8 @@ def filters_from(args, default_since: str | None = None):
     from wicnews.config import parse_since
     from wicnews.db.queries import Filters
 
-    return Filters(since=parse_since(args.since or default_since) if (args.since or default_since) else None,
+    since = args.since if args.since is not None else default_since  # an empty --since is a mistake, not the default
+    return Filters(since=parse_since(since) if since is not None else None,
                    sites=tuple(args.site), langs=tuple(args.lang), sources=tuple(args.source),
                    include_all=args.all, limit=args.limit,
                    levels=("coverage", "mention") if args.mentions else ("coverage",),

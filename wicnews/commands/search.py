@@ -21,8 +21,11 @@ def run(args) -> int:
 
     from wicnews.db.engine import reason
     from wicnews.db.queries import search
-    from wicnews.errors import DatabaseError
+    from wicnews.db.search import terms
+    from wicnews.errors import ConfigError, DatabaseError
 
+    if not terms(args.query):
+        raise ConfigError("the query is empty: give a word, or Chinese text, to search for")
     filters = filters_from(args)
     engine = open_for_reading(args.db)
     try:

@@ -325,9 +325,11 @@ def open_database(url: str | None, *, auto_upgrade: bool = True, must_exist: boo
     """
     url = resolve_url(url)
     parsed = make_url(url)
-    if must_exist and parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
-            and not Path(parsed.database).exists():
-        raise DatabaseError(f"no database at {parsed.database}: run `wicnews crawl` first, or give --db")
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        if must_exist and not Path(parsed.database).exists():
+            raise DatabaseError(f"no database at {parsed.database}: run `wicnews crawl` first, or give --db")
+        if Path(parsed.database).is_dir():
+            raise DatabaseError(f"{parsed.database} is a directory, not a database file: give the file's path")
     engine = make_engine(url, read_only=read_only)
     if not check_schema:
         return engine

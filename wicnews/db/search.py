@@ -248,7 +248,9 @@ def snippet(article_title: str | None, article_text: str, query_terms: list[str]
     ``[brackets]``; the text's beginning when no term is found verbatim."""
     body = " ".join(article_text.split())
     folded = body.casefold()
-    needles = [t.casefold() for t in query_terms]
+    # the terms without the punctuation at their edges (a quoted query's quotes), and the
+    # stems of long English words
+    needles = [edge for t in query_terms if (edge := re.sub(r"^[^\w]+|[^\w]+$", "", t.casefold()))]
     needles += [n[:max(3, len(n) - 3)] for n in needles if n.isascii() and len(n) > 4]
     hits = [(folded.find(n), n) for n in needles if n and folded.find(n) >= 0]
     if not hits:
@@ -257,7 +259,9 @@ def snippet(article_title: str | None, article_text: str, query_terms: list[str]
     if start:
         start = body.find(" ", start) + 1 if body.find(" ", start, start + 20) >= 0 else start
     window = body[start:start + width]
-    marked = re.sub("|".join(re.escape(n) + (r"\w*" if n.isascii() else "")
-                             for n in sorted(set(needles), key=len, reverse=True) if n),
+    # a needle of three letters or more at the start of a word marks the word (a stem finds
+    # its forms); otherwise only itself (a substring: "in" in "province")
+    marked = re.sub("|".join(rf"\b{re.escape(n)}\w*|{re.escape(n)}" if n.isascii() and len(n) >= 3 else re.escape(n)
+                             for n in sorted(set(needles), key=len, reverse=True)),
                     lambda m: f"[{m.group(0)}]", window, flags=re.IGNORECASE)
     return ("…" if start else "") + marked + ("…" if start + width < len(body) else "")

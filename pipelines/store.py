@@ -35,9 +35,16 @@ from wicnews.models import PAGE_FIELDS, utcnow
 from wicnews.pipelines.dedupe import fingerprint, resemblance
 from wicnews.urls import canonicalize_url, url_key
 
+
+class StoreFailed(DropItem):
+    """The database refused or could not take the item (nothing of it stored): a resumed
+    crawl or backfill must try it again."""
+
+
 logger = logging.getLogger(__name__)
 
 FINGERPRINTS_KEPT = 64
+
 
 def article_row(adapter: ItemAdapter, run_id: int | None) -> dict:
     """The ``articles`` row of a normalised, judged, keyed item."""
@@ -163,7 +170,7 @@ class StorePipeline:
         if isinstance(result, BaseException):
             self._inc(f"wicnews/errors/{ErrorKind.STORE_FAILED}")
             message = reason(result) if isinstance(result, SQLAlchemyError) else str(result)
-            raise DropItem(f"could not store <{adapter['url']}>: {message}", log_level="ERROR")
+            raise StoreFailed(f"could not store <{adapter['url']}>: {message}", log_level="ERROR")
         article_id, outcome = result
         if outcome == "canonical_ignored":
             self._inc("wicnews/canonical_ignored")

@@ -274,6 +274,44 @@ api_url = "{aggregator.base}/api/v2/doc/doc"
     assert _count_slices(pg_url) == 1
 
 
+def test_an_article_the_store_could_not_take_leaves_its_slice_for_the_next_backfill(
+        aggregator, wicnews, pg_url, tmp_path):
+    """The database refuses one article of a slice (a trigger here; a lock timeout or a lost
+    connection in life): the others are stored, the slice is not checkpointed, and the next
+    backfill stores the refused one."""
+    from sqlalchemy import create_engine, text
+
+    from wicnews.db import engine as db
+
+    sources = tmp_path / "sources.toml"
+    sources.write_text(f"""
+[[source]]
+name = "gdelt-wic"
+kind = "gdelt"
+query = '"World Internet Conference"'
+api_url = "{aggregator.base}/api/v2/doc/doc"
+""", encoding="utf-8")
+    args = ["backfill", "--from", "2024-11-15", "--to", "2024-11-15", "--sources", str(sources), "--db", pg_url, *API]
+    db.open_database(pg_url).dispose()
+    admin = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://"))
+    with admin.begin() as conn:
+        conn.execute(text("CREATE FUNCTION refuse_two() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                          "IF NEW.title LIKE '%number 2' THEN RAISE EXCEPTION 'refused for the test'; END IF; "
+                          "RETURN NEW; END $$"))
+        conn.execute(text("CREATE TRIGGER refuse_two BEFORE INSERT ON articles FOR EACH ROW EXECUTE FUNCTION refuse_two()"))
+    aggregator.get("/__reset")
+    first = wicnews(*args)
+    assert "could not store" in first.stderr, first.stderr
+    assert len(articles(wicnews, pg_url)) == 3 and _count_slices(pg_url) == 0
+    with admin.begin() as conn:
+        conn.execute(text("DROP TRIGGER refuse_two ON articles"))
+    admin.dispose()
+    second = wicnews(*args)
+    assert second.returncode == 0, second.stderr
+    stored = articles(wicnews, pg_url)
+    assert len(stored) == 4 and any(a["title"].endswith("number 2") for a in stored) and _count_slices(pg_url) == 1
+
+
 def test_gdelt_answers_are_split_until_under_the_cap(aggregator, wicnews, sqlite_url, tmp_path):
     sources = tmp_path / "sources.toml"
     sources.write_text(f"""

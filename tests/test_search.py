@@ -203,3 +203,8 @@ def test_the_snippet_marks_what_was_found_and_no_more():
     assert "[economies]" in fts.snippet(None, text, ["economy"])
     assert "the [Internet] conference [in] [Wuzhen]" in fts.snippet(None, text, ['"Internet', "in", 'Wuzhen"'])
     assert fts.snippet(None, "世界互联网大会乌镇峰会开幕", ["乌镇"]) == "世界互联网大会[乌镇]峰会开幕"
+    # punctuation that belongs to a term stays part of it; case folding that grows a character moves nothing
+    text = "The conference discussed cloud computing, compared C++ and Rust, and C# too."
+    assert fts.snippet(None, text, fts.terms("C++")) == \
+        "The conference discussed cloud computing, compared [C++] and Rust, and C# too."
+    assert fts.snippet(None, "ß" * 100 + " Wuzhen conference", ["wuzhen"], width=40).endswith("[Wuzhen] conference")

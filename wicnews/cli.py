@@ -32,7 +32,6 @@ Mistakes print one line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
-import errno
 import os
 import sys
 
@@ -98,21 +97,55 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# What a failed write to stdout says (a full disk, a quota, a dead device): the output was not written.
-_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
-
-
 def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
-    """The arguments; an unknown option is the command's mistake, said with its own help."""
-    args, unknown = parser.parse_known_args(argv)
+    """The arguments; an unknown option after the command is the command's mistake, said
+    with its own help."""
+    given = sys.argv[1:] if argv is None else argv
+    args, unknown = parser.parse_known_args(given)
     if unknown:
+        before = given[:given.index(args.command)] if args.command in given else given
+        if any(arg in before for arg in unknown):
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
         commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
         commands.choices[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
     return args
 
 
+class OutputError(Exception):
+    """Writing to stdout failed (a full disk, a quota, an I/O error)."""
+
+
+class _Stdout:
+    """``sys.stdout`` whose failed writes raise ``OutputError``: what failed is the output,
+    not whatever else the command was doing (a broken pipe stays ``BrokenPipeError``)."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputError(exc.strerror or str(exc)) from exc
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputError(exc.strerror or str(exc)) from exc
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse(build_parser(), argv)
+    stdout = sys.stdout
+    sys.stdout = _Stdout(stdout)
     try:
         code = args.func(args)
         sys.stdout.flush()
@@ -128,12 +161,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except OSError as exc:
-        if exc.errno not in _OUTPUT_ERRNOS:
-            raise
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
-        print(f"wicnews: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+    except OutputError as exc:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())  # nothing more to flush at exit
+        print(f"wicnews: cannot write the output: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    finally:
+        sys.stdout = stdout
 
 
 if __name__ == "__main__":

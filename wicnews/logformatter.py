@@ -20,7 +20,8 @@ class _OneLine(logging.Filter):
         return True
 
 
-_CONTROLS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+# bidirectional overrides and isolates too: they would reorder what the terminal shows
+_CONTROLS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 class EscapeControls(logging.Filter):

@@ -23,7 +23,7 @@ def run(args) -> int:
     from wicnews.sources import DEFAULT_FILE, parse_sources
     from wicnews.topic import load_topic
 
-    since = parse_since(args.since) if args.since else None
+    since = parse_since(args.since)  # None without --since; an empty one is a mistake
     settings = build_settings(args.db)
     path = settings.get("WICNEWS_SOURCES") or DEFAULT_FILE  # every source, enabled or not: their zones
     sources = {s.name: s for s in parse_sources(read_config_file(Path(path), "sources file"), str(path))}

@@ -19,7 +19,7 @@ def run(args) -> int:
     from wicnews.db.queries import coverage
     from wicnews.report import Report, render
 
-    since = parse_since(args.since) if args.since else None
+    since = parse_since(args.since)  # None without --since; an empty one is a mistake
     engine = open_for_reading(args.db)
     try:
         rows = coverage(engine, since)

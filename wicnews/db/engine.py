@@ -326,9 +326,13 @@ def open_database(url: str | None, *, auto_upgrade: bool = True, must_exist: boo
     url = resolve_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        if must_exist and not Path(parsed.database).exists():
+        try:
+            exists, directory = Path(parsed.database).exists(), Path(parsed.database).is_dir()
+        except OSError as exc:  # a directory on the way that this user may not enter
+            raise DatabaseError(f"cannot use database {parsed.database}: {exc.strerror or exc}") from None
+        if must_exist and not exists:
             raise DatabaseError(f"no database at {parsed.database}: run `wicnews crawl` first, or give --db")
-        if Path(parsed.database).is_dir():
+        if directory:
             raise DatabaseError(f"{parsed.database} is a directory, not a database file: give the file's path")
     engine = make_engine(url, read_only=read_only)
     if not check_schema:

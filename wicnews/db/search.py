@@ -243,16 +243,19 @@ def _pg_ranked(session: Session, candidates: Select, query_terms: list[str], lim
     return list(session.scalars(stmt))
 
 
+_QUOTES = "\"'“”‘’„«»「」『』"
+
+
 def snippet(article_title: str | None, article_text: str, query_terms: list[str], width: int = 160) -> str:
     """A window of the text around the first term found (word or stem), the hits in
     ``[brackets]``; the text's beginning when no term is found verbatim."""
     body = " ".join(article_text.split())
-    folded = body.casefold()
-    # the terms without the punctuation at their edges (a quoted query's quotes), and the
-    # stems of long English words
-    needles = [edge for t in query_terms if (edge := re.sub(r"^[^\w]+|[^\w]+$", "", t.casefold()))]
+    # the terms without a quoted query's quotes, and the stems of long English words
+    needles = [edge for t in query_terms if (edge := t.lower().strip(_QUOTES))]
     needles += [n[:max(3, len(n) - 3)] for n in needles if n.isascii() and len(n) > 4]
-    hits = [(folded.find(n), n) for n in needles if n and folded.find(n) >= 0]
+    # found in ``body`` itself (case ignored character by character): positions stay
+    # positions of ``body`` whatever case folding would make of its characters (ß, ﬁ)
+    hits = [(found.start(), n) for n in needles if (found := re.search(re.escape(n), body, re.IGNORECASE))]
     if not hits:
         return body[:width] + ("…" if len(body) > width else "")
     start = max(0, min(hits)[0] - width // 3)

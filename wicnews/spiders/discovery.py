@@ -145,8 +145,9 @@ class DiscoveryMixin:
     #
     # A slice is checkpointed once everything its article requests led to is settled: each
     # request answered (or failed), and each item it gave has left the pipelines (stored and
-    # committed, or dropped). A crawl killed before the store commits a slice's last article
-    # leaves the slice unchecked, so a resumed backfill asks for it again.
+    # committed, or dropped on purpose). A crawl killed before the store commits a slice's
+    # last article, or a store that could not take it, leaves the slice unchecked, so a
+    # resumed backfill asks for it again.
 
     def _track(self, source: Source, window, requests: list):
         """Tag a window's article requests; the window is checkpointed once all are settled."""
@@ -158,7 +159,7 @@ class DiscoveryMixin:
         self._slices[key] = {"pending": len(articles), "results": len(requests)}
         if articles and not getattr(self, "_slice_signals", False):
             self._slice_signals = True
-            for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            for signal in (signals.item_scraped, signals.item_dropped):
                 self.crawler.signals.connect(self._item_settled, signal=signal)
         for request in articles:
             request.meta["wicnews_slice"] = key
@@ -184,10 +185,14 @@ class DiscoveryMixin:
         self._slice_step(key)
         return result
 
-    def _item_settled(self, item: Any, **_kwargs: Any) -> None:
-        """A signal: ``item`` left the pipelines (stored, dropped, or refused)."""
+    def _item_settled(self, item: Any, exception: BaseException | None = None, **_kwargs: Any) -> None:
+        """A signal: ``item`` left the pipelines, stored or dropped on purpose (a duplicate, not
+        relevant). An item the store could not take (``StoreFailed``), or one a pipeline failed
+        on (``item_error``), leaves its slice unfinished: a resumed backfill fetches it again."""
+        from wicnews.pipelines.store import StoreFailed
+
         key = getattr(item, "backfill_slice", None)
-        if key is not None and key in self._slices:
+        if key is not None and key in self._slices and not isinstance(exception, StoreFailed):
             self._slice_step(key)
 
     def _slice_step(self, key) -> None:

@@ -132,6 +132,8 @@ def test_terminal_escapes_never_reach_the_log():
     record = logging.LogRecord("x", logging.WARNING, __file__, 1, "title %s <%s>", ("\x1b[31mred", "http://a/\x1b"), None)
     assert EscapeControls().filter(record)
     assert record.getMessage() == "title \\x1b[31mred <http://a/\\x1b>"
+    record = logging.LogRecord("x", logging.WARNING, __file__, 1, "title %s", ("evil \u202eetirw",), None)
+    assert EscapeControls().filter(record) and record.getMessage() == "title evil \\u202eetirw"
 
 
 # --- cases of the matrix that already held, kept as tests ------------------------------------

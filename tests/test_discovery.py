@@ -218,12 +218,10 @@ url = "{aggregator.base}/publisher/feed.rss"
     assert last_run(wicnews, db_url)["articles_new"] == 0
 
 
-def test_a_backfill_killed_before_its_articles_are_committed_fetches_them_when_resumed(
-        aggregator, wicnews, pg_url, tmp_path):
-    """A slice is checkpointed only once its articles are stored: killed (SIGKILL) while the
-    store waits for the database, the backfill leaves the slice unchecked, and the resumed
-    backfill stores every article of it."""
-    from sqlalchemy import create_engine, text
+def _one_day_of_gdelt(aggregator, pg_url: str, tmp_path):
+    """The backfill of one day (four articles, one slice) from the GDELT stand-in into
+    ``pg_url``, whose schema is made first; and an engine on it for the test's own SQL."""
+    from sqlalchemy import create_engine
 
     from wicnews.db import engine as db
 
@@ -235,9 +233,19 @@ kind = "gdelt"
 query = '"World Internet Conference"'
 api_url = "{aggregator.base}/api/v2/doc/doc"
 """, encoding="utf-8")
+    db.open_database(pg_url).dispose()
     args = ["backfill", "--from", "2024-11-15", "--to", "2024-11-15", "--sources", str(sources), "--db", pg_url, *API]
-    db.open_database(pg_url).dispose()  # the schema first: its table is locked below
-    admin = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://"))
+    return args, create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://"))
+
+
+def test_a_backfill_killed_before_its_articles_are_committed_fetches_them_when_resumed(
+        aggregator, wicnews, pg_url, tmp_path):
+    """A slice is checkpointed only once its articles are stored: killed (SIGKILL) while the
+    store waits for the database, the backfill leaves the slice unchecked, and the resumed
+    backfill stores every article of it."""
+    from sqlalchemy import text
+
+    args, admin = _one_day_of_gdelt(aggregator, pg_url, tmp_path)
     aggregator.get("/__reset")
     with admin.connect() as locker, admin.connect() as watcher:
         locker.execute(text("LOCK TABLE articles IN SHARE MODE"))  # read, never written, until rollback
@@ -279,21 +287,9 @@ def test_an_article_the_store_could_not_take_leaves_its_slice_for_the_next_backf
     """The database refuses one article of a slice (a trigger here; a lock timeout or a lost
     connection in life): the others are stored, the slice is not checkpointed, and the next
     backfill stores the refused one."""
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
 
-    from wicnews.db import engine as db
-
-    sources = tmp_path / "sources.toml"
-    sources.write_text(f"""
-[[source]]
-name = "gdelt-wic"
-kind = "gdelt"
-query = '"World Internet Conference"'
-api_url = "{aggregator.base}/api/v2/doc/doc"
-""", encoding="utf-8")
-    args = ["backfill", "--from", "2024-11-15", "--to", "2024-11-15", "--sources", str(sources), "--db", pg_url, *API]
-    db.open_database(pg_url).dispose()
-    admin = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://"))
+    args, admin = _one_day_of_gdelt(aggregator, pg_url, tmp_path)
     with admin.begin() as conn:
         conn.execute(text("CREATE FUNCTION refuse_two() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
                           "IF NEW.title LIKE '%number 2' THEN RAISE EXCEPTION 'refused for the test'; END IF; "

@@ -148,21 +148,27 @@ def _count_slices(db_url: str) -> int:
     return len(_slices(db_url))
 
 
-def test_gdelt_backfill_slices_under_the_cap_resumes_after_sigint_and_adds_nothing_twice(
-        aggregator, wicnews, db_url, tmp_path):
+def _gdelt_sources(aggregator, tmp_path, query: str, more: str = ""):
+    """A sources file: the GDELT stand-in searched for ``query`` (source ``gdelt-wic``), then ``more``."""
     sources = tmp_path / "sources.toml"
     sources.write_text(f"""
 [[source]]
 name = "gdelt-wic"
 kind = "gdelt"
-query = '("World Internet Conference" OR "Wuzhen Summit")'
+query = '{query}'
 api_url = "{aggregator.base}/api/v2/doc/doc"
+{more}""", encoding="utf-8")
+    return sources
 
+
+def test_gdelt_backfill_slices_under_the_cap_resumes_after_sigint_and_adds_nothing_twice(
+        aggregator, wicnews, db_url, tmp_path):
+    sources = _gdelt_sources(aggregator, tmp_path, '("World Internet Conference" OR "Wuzhen Summit")', f"""
 [[source]]
 name = "plain-feed"
 kind = "feed"
 url = "{aggregator.base}/publisher/feed.rss"
-""", encoding="utf-8")
+""")
     args = ["backfill", "--from", "2024-11-15", "--to", "2024-11-24", "--sources", str(sources), "--db", db_url,
             *API, "-s", "WICNEWS_GDELT_MAX_RECORDS=3", "-s", "CONCURRENT_REQUESTS=2"]
     aggregator.get("/__reset")
@@ -225,14 +231,7 @@ def _one_day_of_gdelt(aggregator, pg_url: str, tmp_path):
 
     from wicnews.db import engine as db
 
-    sources = tmp_path / "sources.toml"
-    sources.write_text(f"""
-[[source]]
-name = "gdelt-wic"
-kind = "gdelt"
-query = '"World Internet Conference"'
-api_url = "{aggregator.base}/api/v2/doc/doc"
-""", encoding="utf-8")
+    sources = _gdelt_sources(aggregator, tmp_path, '"World Internet Conference"')
     db.open_database(pg_url).dispose()
     args = ["backfill", "--from", "2024-11-15", "--to", "2024-11-15", "--sources", str(sources), "--db", pg_url, *API]
     return args, create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://"))
@@ -309,14 +308,7 @@ def test_an_article_the_store_could_not_take_leaves_its_slice_for_the_next_backf
 
 
 def test_gdelt_answers_are_split_until_under_the_cap(aggregator, wicnews, sqlite_url, tmp_path):
-    sources = tmp_path / "sources.toml"
-    sources.write_text(f"""
-[[source]]
-name = "gdelt-wic"
-kind = "gdelt"
-query = '"World Internet Conference"'
-api_url = "{aggregator.base}/api/v2/doc/doc"
-""", encoding="utf-8")
+    sources = _gdelt_sources(aggregator, tmp_path, '"World Internet Conference"')
     aggregator.get("/__reset")
     result = wicnews("backfill", "--from", "2024-11-15", "--to", "2024-11-16", "--sources", str(sources), "--db",
                      sqlite_url, *API, "-s", "WICNEWS_GDELT_MAX_RECORDS=2")

@@ -25,9 +25,8 @@ import itertools
 import operator
 import re
 import struct
-from collections.abc import Iterable
-
-from itemadapter import ItemAdapter
+from collections.abc import Iterable, MutableMapping
+from typing import Any
 
 from wicnews.normalise import nfkc
 from wicnews.urls import url_key
@@ -219,18 +218,26 @@ def text_keys(text: str) -> tuple[str, list[str]]:
     return _sha256(words), _bands(_hashes(words))
 
 
+def key_fields(fields: MutableMapping[str, Any]) -> None:
+    """Stamp an item's ``url_key``, ``title_key``, ``text_key`` and ``bands`` in place (an
+    ``ItemAdapter``, or ``vars(item)``); the text's keys are kept when an extraction worker
+    made them already (the same text)."""
+    fields["url_key"] = url_key(fields["canonical_url"])
+    fields["title_key"] = title_key(fields.get("title"))
+    if fields.get("text_status") == "stub":  # no text: keyed by its URL, never near anything
+        fields["text_key"], fields["bands"] = stub_text_key(fields["url_key"]), []
+        return
+    fields["text_status"] = "full"
+    if not fields.get("text_key"):
+        fields["text_key"], fields["bands"] = text_keys(fields["text"])
+
+
 class DedupePipeline:
     """Stamps ``url_key``, ``text_key`` and the LSH ``bands`` on each article; the store
     enforces them."""
 
     def process_item(self, item):
-        adapter = ItemAdapter(item)
-        adapter["url_key"] = url_key(adapter["canonical_url"])
-        adapter["title_key"] = title_key(adapter.get("title"))
-        if adapter.get("text_status") == "stub":  # no text: keyed by its URL, never near anything
-            adapter["text_key"], adapter["bands"] = stub_text_key(adapter["url_key"]), []
-            return item
-        adapter["text_status"] = "full"
-        if not adapter.get("text_key"):  # else computed already, in an extraction worker (same text)
-            adapter["text_key"], adapter["bands"] = text_keys(adapter["text"])
+        from itemadapter import ItemAdapter  # imports Scrapy: not at module level (the extraction workers)
+
+        key_fields(ItemAdapter(item))
         return item

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import MutableMapping
+from typing import Any
 
-from itemadapter import ItemAdapter
-
-from wicnews.models import PAGE_ROLES
+from wicnews.page_fields import PAGE_ROLES
 from wicnews.urls import canonicalize_url, choose_canonical
 
-__all__ = ["NormalisePipeline", "clean_line", "clean_text"]
+__all__ = ["NormalisePipeline", "clean_line", "clean_text", "normalise_fields"]
 
 
 # A run of spaces, tabs and Unicode blanks becomes one space: _RUNS finds the runs that are not
@@ -58,16 +58,22 @@ def normalise_values(values: dict) -> dict:
     return out
 
 
+def normalise_fields(fields: MutableMapping[str, Any]) -> None:
+    """Normalise an item's fields in place (an ``ItemAdapter``, or ``vars(item)`` of a
+    ``wicnews.items.Article``): ``normalise_values``, or, for an item prepared in an
+    extraction worker (``wicnews.articles.prepared_page``: clean already), only its URLs."""
+    if fields.get("text_key"):
+        url, canonical = fields["url"], fields.get("canonical_url")  # only these may have changed since
+        fields["canonical_url"], fields["url"] = choose_canonical(url, canonical), canonicalize_url(url)
+        return
+    fields.update(normalise_values({name: fields[name] for name in PAGE_ROLES if name in fields}))
+
+
 class NormalisePipeline:
     """Canonical URL and clean whitespace for every article, before any judgement."""
 
     def process_item(self, item):
-        adapter = ItemAdapter(item)
-        if adapter.get("text_key"):  # prepared in an extraction worker (wicnews.articles.prepared_page): clean already
-            url, canonical = adapter["url"], adapter.get("canonical_url")  # only these may have changed since
-            adapter["canonical_url"], adapter["url"] = choose_canonical(url, canonical), canonicalize_url(url)
-            return item
-        cleaned = normalise_values({name: adapter[name] for name in PAGE_ROLES if name in adapter})
-        for name, value in cleaned.items():
-            adapter[name] = value
+        from itemadapter import ItemAdapter  # imports Scrapy: not at module level (the extraction workers)
+
+        normalise_fields(ItemAdapter(item))
         return item

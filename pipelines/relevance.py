@@ -9,7 +9,8 @@ those that only mention the topic. The profile is the bundled WIC topic unless t
 
 from __future__ import annotations
 
-from itemadapter import ItemAdapter
+from collections.abc import MutableMapping
+from typing import Any
 
 from wicnews.relevance import judge as judge_article
 from wicnews.topic import Topic, load_topic
@@ -20,6 +21,15 @@ def judge(title: str | None, text: str | None, topic: Topic | None = None) -> tu
     ``wicnews.relevance.judge`` (which returns the full ``Relevance``)."""
     verdict = judge_article(title, text, topic)
     return verdict.relevant, verdict.matched_terms
+
+
+def judge_fields(fields: MutableMapping[str, Any], topic: Topic) -> None:
+    """Set an item's verdict fields in place (an ``ItemAdapter``, or ``vars(item)``), unless it
+    was judged already (in an extraction worker, ``wicnews.articles.prepared_page``)."""
+    if fields.get("relevance") is None:
+        verdict = judge_article(fields.get("title"), fields.get("text"), topic)
+        fields["relevant"], fields["matched_terms"] = verdict.relevant, verdict.matched_terms
+        fields["relevance_level"], fields["relevance"] = verdict.level, verdict.to_json()
 
 
 class RelevancePipeline:
@@ -34,11 +44,10 @@ class RelevancePipeline:
         return cls(stats=crawler.stats, topic=load_topic(crawler.settings.get("WICNEWS_TOPIC")))
 
     def process_item(self, item):
+        from itemadapter import ItemAdapter  # imports Scrapy: not at module level (the extraction workers)
+
         adapter = ItemAdapter(item)
-        if adapter.get("relevance") is None:  # else judged already, in an extraction worker (wicnews.articles.prepared_page)
-            verdict = judge_article(adapter.get("title"), adapter.get("text"), self.topic)
-            adapter["relevant"], adapter["matched_terms"] = verdict.relevant, verdict.matched_terms
-            adapter["relevance_level"], adapter["relevance"] = verdict.level, verdict.to_json()
+        judge_fields(adapter, self.topic)
         if self.stats is not None and not adapter["relevant"]:
             self.stats.inc_value("wicnews/not_relevant")
             if adapter.get("relevance_level") == "mention":

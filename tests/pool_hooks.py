@@ -39,3 +39,14 @@ def extract(body: bytes, url: str, headers: dict, **options):
 
 def reject(body: bytes, url: str, headers: dict, **options):
     raise PageError(ErrorKind.NO_TEXT, "nothing here")
+
+
+def frameworks_loaded(body: bytes, url: str, headers: dict, **options) -> list[str]:
+    """The crawl's worker function on the page, then which of the crawl process's own
+    frameworks the worker process has loaded (none: they would slow every worker's start)."""
+    import sys
+
+    from wicnews.articles import crawled_page
+
+    crawled_page(body, url, headers, **options)
+    return sorted({m.split(".")[0] for m in sys.modules} & {"scrapy", "twisted", "itemadapter", "sqlalchemy"})

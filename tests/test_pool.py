@@ -81,6 +81,13 @@ def test_the_crawl_reads_its_workers_results_without_importing_the_extractor(tmp
     assert result.returncode == 0, result.stderr[-2000:]
 
 
+def test_the_extraction_workers_load_neither_scrapy_nor_sqlalchemy(pool):
+    """The workers' server imports and warms up only the extraction and the pure steps: the
+    crawl's own frameworks would add about a second before the first page is extracted."""
+    p = pool(function="pool_hooks:frameworks_loaded")
+    assert p.submit(*page_args(article_page(1))).result(timeout=300) == []
+
+
 def test_a_page_error_comes_back_with_its_kind(pool):
     p = pool(function="pool_hooks:reject")
     with pytest.raises(PageError) as caught:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from wicnews.errors import ConfigError, ErrorKind, PageError
 from wicnews.items import Article
-from wicnews.models import PAGE_ROLES
+from wicnews.page_fields import PAGE_ROLES
 
 if TYPE_CHECKING:
     from wicnews.feeds import Entry
@@ -69,14 +69,19 @@ def _hint_offset(hint: Entry, when: Any, source: Source | None) -> int | None:
 
 
 def prepare_item(item: Any, topic: Topic | None = None) -> Any:
-    """What the crawl's item pipelines do before the store, by the same classes: normalise,
-    judge relevance (against ``topic``, default the bundled profile), compute the dedupe keys."""
-    from wicnews.pipelines.dedupe import DedupePipeline
-    from wicnews.pipelines.normalise import NormalisePipeline
-    from wicnews.pipelines.relevance import RelevancePipeline
+    """What the crawl's item pipelines do before the store, by the same functions: normalise,
+    judge relevance (against ``topic``, default the bundled profile), compute the dedupe keys.
+    On the item's own fields (``vars``), with no ``ItemAdapter``: that would import Scrapy into
+    the extraction workers."""
+    from wicnews.pipelines.dedupe import key_fields
+    from wicnews.pipelines.normalise import normalise_fields
+    from wicnews.pipelines.relevance import judge_fields
+    from wicnews.topic import load_topic
 
-    for step in (NormalisePipeline(), RelevancePipeline(topic=topic), DedupePipeline()):
-        item = step.process_item(item)
+    fields = vars(item)
+    normalise_fields(fields)
+    judge_fields(fields, topic or load_topic())
+    key_fields(fields)
     return item
 
 
@@ -107,7 +112,7 @@ def crawled_page(body: bytes, url: str, headers: dict[str, str], options: dict |
     """``prepared_page`` for the crawl (what its extraction workers run): with ``keep_raw``,
     the item also carries the page's bytes compressed for ``raw_pages``
     (``item.raw = {"compressed": (compression, data)}``), compressed in the worker."""
-    from wicnews.db.raw import compress
+    from wicnews.raw_codec import compress
 
     page, item = prepared_page(body, url, headers, options, **context)
     if keep_raw:

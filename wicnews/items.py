@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import field, make_dataclass
 from typing import Any
 
-from wicnews.models import PAGE_ROLES
+from wicnews.page_fields import PAGE_ROLES
 
 _REQUIRED = ("url", "source", "text")
 _PYTHON_TYPES = {"url": "str | None", "text": "str", "line": "str | None", "lines": "list[str]", "value": "Any"}

@@ -30,6 +30,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from wicnews.page_fields import PAGE_ROLES
+
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
@@ -90,13 +92,9 @@ class Run(Base):
     cycle_id: Mapped[str | None] = mapped_column(String(40), index=True)
 
 
-# How a column of ``articles`` is filled: ``info={"page": ROLE}`` marks the columns that
-# come from the article's page (the item carries them, the store writes them, a copy's
-# original takes them over); ROLE tells the normaliser what to do with the value:
-# "url", "text" (paragraphs), "line" (one line of text), "lines" (a list of them), or
-# "value" (left as it is). Unmarked columns are the database's own (ids, keys, times).
-def page(role: str) -> dict:
-    return {"page": role}
+# ``info=PAGE`` marks the columns of ``articles`` that come from the article's page; their
+# roles (what the normaliser does with each) are ``wicnews.page_fields.PAGE_ROLES``.
+PAGE = {"page": True}
 
 
 class Article(Base):
@@ -111,37 +109,37 @@ class Article(Base):
                       Index("ix_articles_title_key_status", "title_key", "text_status"))  # a stub by its title
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    url: Mapped[str] = mapped_column(Text, info=page("url"))
-    canonical_url: Mapped[str] = mapped_column(Text, info=page("url"))
+    url: Mapped[str] = mapped_column(Text, info=PAGE)
+    canonical_url: Mapped[str] = mapped_column(Text, info=PAGE)
     url_key: Mapped[str] = mapped_column(String(64), unique=True, info={"internal": True})
     text_key: Mapped[str] = mapped_column(String(64), unique=True, info={"internal": True})
-    title: Mapped[str | None] = mapped_column(Text, info=page("line"))
-    authors: Mapped[list] = mapped_column(default=list, info=page("lines"))
-    published_at: Mapped[datetime | None] = mapped_column(info=page("value"))
+    title: Mapped[str | None] = mapped_column(Text, info=PAGE)
+    authors: Mapped[list] = mapped_column(default=list, info=PAGE)
+    published_at: Mapped[datetime | None] = mapped_column(info=PAGE)
     # minutes east of UTC the publisher wrote the time in (or the zone assumed): the local day
-    published_offset: Mapped[int | None] = mapped_column(Integer, info=page("value"))
+    published_offset: Mapped[int | None] = mapped_column(Integer, info=PAGE)
     # which candidate gave the time: jsonld, meta, time, title, htmldate, text, url or feed
-    published_source: Mapped[str | None] = mapped_column(String(16), info=page("value"))
-    modified_at: Mapped[datetime | None] = mapped_column(info=page("value"))
-    site_name: Mapped[str | None] = mapped_column(Text, info=page("line"))
-    language: Mapped[str | None] = mapped_column(String(16), info=page("value"))
-    description: Mapped[str | None] = mapped_column(Text, info=page("line"))
-    image: Mapped[str | None] = mapped_column(Text, info=page("value"))
-    tags: Mapped[list] = mapped_column(default=list, info=page("lines"))
-    editors: Mapped[list] = mapped_column(default=list, info=page("lines"))  # credited editors (编辑), not authors
-    origin: Mapped[str | None] = mapped_column(Text, info=page("line"))  # the outlet credited (来源：新华社)
-    extractor_version: Mapped[int | None] = mapped_column(Integer, info=page("value"))
-    text: Mapped[str] = mapped_column(Text, info=page("text"))
+    published_source: Mapped[str | None] = mapped_column(String(16), info=PAGE)
+    modified_at: Mapped[datetime | None] = mapped_column(info=PAGE)
+    site_name: Mapped[str | None] = mapped_column(Text, info=PAGE)
+    language: Mapped[str | None] = mapped_column(String(16), info=PAGE)
+    description: Mapped[str | None] = mapped_column(Text, info=PAGE)
+    image: Mapped[str | None] = mapped_column(Text, info=PAGE)
+    tags: Mapped[list] = mapped_column(default=list, info=PAGE)
+    editors: Mapped[list] = mapped_column(default=list, info=PAGE)  # credited editors (编辑), not authors
+    origin: Mapped[str | None] = mapped_column(Text, info=PAGE)  # the outlet credited (来源：新华社)
+    extractor_version: Mapped[int | None] = mapped_column(Integer, info=PAGE)
+    text: Mapped[str] = mapped_column(Text, info=PAGE)
     # "full": the page's text; "stub": only a search feed's item (title, outlet, time, link)
     # was had; the full article upgrades the row in place when it arrives (same id).
-    text_status: Mapped[str] = mapped_column(String(8), default="full", server_default="full", info=page("value"))
+    text_status: Mapped[str] = mapped_column(String(8), default="full", server_default="full", info=PAGE)
     title_key: Mapped[str | None] = mapped_column(String(64), index=True, info={"internal": True})
-    relevant: Mapped[bool] = mapped_column(Boolean, info=page("value"))  # relevance_level == "coverage"
-    matched_terms: Mapped[list] = mapped_column(default=list, info=page("value"))
+    relevant: Mapped[bool] = mapped_column(Boolean, info=PAGE)  # relevance_level == "coverage"
+    matched_terms: Mapped[list] = mapped_column(default=list, info=PAGE)
     # coverage (about the topic), mention (names it in passing) or none; see wicnews.relevance
-    relevance_level: Mapped[str] = mapped_column(String(16), default="none", info=page("value"))
-    relevance: Mapped[dict | None] = mapped_column(info=page("value"))  # {score, level, explanation, entities}
-    source: Mapped[str] = mapped_column(Text, info=page("value"))
+    relevance_level: Mapped[str] = mapped_column(String(16), default="none", info=PAGE)
+    relevance: Mapped[dict | None] = mapped_column(info=PAGE)  # {score, level, explanation, entities}
+    source: Mapped[str] = mapped_column(Text, info=PAGE)
     first_seen_at: Mapped[datetime] = mapped_column(index=True)
     run_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("runs.id", ondelete="SET NULL"))
     # The commit sequence: set by the database on insert (a trigger, migration 0003), in the
@@ -149,12 +147,15 @@ class Article(Base):
     seq: Mapped[int | None] = mapped_column(BigId, unique=True, index=True, info={"internal": True})
 
 
-def _page_columns() -> dict[str, str]:
-    return {c.key: c.info["page"] for c in Article.__table__.columns if "page" in c.info}
+def _check_page_columns() -> None:
+    """The columns marked ``PAGE`` are ``PAGE_ROLES`` (name -> role of every column that comes
+    from the page), in the same order."""
+    marked = [c.key for c in Article.__table__.columns if "page" in c.info]
+    if marked != list(PAGE_ROLES):
+        raise RuntimeError(f"wicnews.page_fields.PAGE_ROLES {list(PAGE_ROLES)} differs from the page columns {marked}")
 
 
-# name -> role of every column that comes from the page, in declaration order.
-PAGE_ROLES: dict[str, str] = _page_columns()
+_check_page_columns()
 # The columns the store writes from an item, keys included, and that an original takes over.
 PAGE_FIELDS: tuple[str, ...] = (*PAGE_ROLES, "url_key", "text_key", "title_key")
 # The columns shown to users (``wicnews new --format json``): all but the internal keys.

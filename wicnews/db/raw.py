@@ -7,42 +7,16 @@ reextract`` feeds back to the extractor. Callers own sessions.
 
 from __future__ import annotations
 
-import functools
-import gzip
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from wicnews.models import Article, RawPage, utcnow
+from wicnews.raw_codec import compress, decompress
 
-
-@functools.cache
-def _zstd() -> Any:
-    """The standard library's zstd module (3.14+), or None (looked for once, not on every page)."""
-    try:
-        from compression import zstd  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
-    return zstd
-
-
-def compress(body: bytes) -> tuple[str, bytes]:
-    """``(compression, data)``: zstd when the standard library has it (3.14+), else gzip."""
-    zstd = _zstd()
-    if zstd is not None:
-        return "zstd", zstd.compress(body)
-    return "gzip", gzip.compress(body, compresslevel=3)
-
-
-def decompress(compression: str, data: bytes) -> bytes:
-    if compression == "zstd":
-        from compression import zstd
-
-        return zstd.decompress(data)
-    return gzip.decompress(data)
+__all__ = ["compress", "decompress", "keep_raw_page", "latest_raw_pages"]
 
 
 _INSERT = insert(RawPage)  # built once, compiled once

@@ -9,7 +9,10 @@ For each site (the 181 real AEB pages of ``$WICNEWS_EVAL_DIR/aeb``, default
 3. time bare ``trafilatura.bare_extraction`` on the same bytes, one page after the other on
    one core, in this process (imports and a first warm-up page not counted);
 4. print pages/s of both, their ratio and the peak memory, each beside its goal;
-5. AEB only: score the stored bodies and those of ``wicnews extract`` (``article_from_file``)
+5. time the ceiling of such a crawl (``bench/ceiling_crawl.py``: Scrapy and the same
+   extraction pool running bare trafilatura only, nothing stored) on the same pages, as a
+   whole process: what ``wicnews crawl`` would reach if its own steps cost nothing;
+6. AEB only: score the stored bodies and those of ``wicnews extract`` (``article_from_file``)
    on the same pages against the gold bodies: the two F1 must be equal.
 
     python bench/crawl_throughput.py                      # both sites, 10 000 synthetic pages
@@ -68,6 +71,19 @@ def crawl(base: str, db: str, work: Path, extra: list[str], pages: int) -> tuple
                           capture_output=True, text=True, check=True, env=env)
     main_cpu = float(err.rsplit(MAIN_CPU, 1)[1].split()[0]) if MAIN_CPU in err else float("nan")
     return elapsed, json.loads(runs.stdout)[0], memory, main_cpu
+
+
+def ceiling(base: str, pages: dict[str, Path], work: Path, workers: int | None) -> float:
+    """Seconds of ``bench/ceiling_crawl.py`` over the same pages, as a whole process."""
+    urls = work / "ceiling-urls.txt"
+    urls.write_text("\n".join(base + path for path in pages), encoding="utf-8")
+    command = [sys.executable, str(Path(__file__).with_name("ceiling_crawl.py")), str(urls)]
+    started = time.perf_counter()
+    done = subprocess.run(command + (["--workers", str(workers)] if workers else []), capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0 or int(done.stdout.split()[-1]) != len(pages):
+        raise SystemExit(f"the ceiling crawl failed: {done.stdout[-300:]} {done.stderr[-2000:]}")
+    return elapsed
 
 
 def store_rates(db: str, span: int = 1000) -> tuple[float, float] | None:
@@ -148,6 +164,7 @@ def run_site(name: str, pages: dict[str, Path], root: Path, work: Path, args) ->
     with serve(root) as base:
         elapsed, run, memory, main_cpu = crawl(base, db, work, extra, len(pages))
         bare_s = bare(pages, base)
+        ceiling_s = ceiling(base, pages, work, args.workers)
     crawl_rate, bare_rate = len(pages) / elapsed, len(pages) / bare_s
     ratio = crawl_rate / bare_rate
     ok = ratio >= GOALS[name]
@@ -159,6 +176,8 @@ def run_site(name: str, pages: dict[str, Path], root: Path, work: Path, args) ->
     print(f"  wicnews crawl (whole process)  {elapsed:7.1f} s  {crawl_rate:6.1f} pages/s")
     print(f"  bare_extraction (1 core)       {bare_s:7.1f} s  {bare_rate:6.1f} pages/s")
     print(f"  ratio {ratio:.2f}x   goal >= {GOALS[name]:.1f}x -> {'ok' if ok else 'MISSED'}")
+    print(f"  ceiling: Scrapy + the same pool running bare_extraction only, nothing stored (bench/ceiling_crawl.py) "
+          f"{ceiling_s:.1f} s  {len(pages) / ceiling_s:.1f} pages/s, ratio {bare_s / ceiling_s:.2f}x")
     workers_cpu = sum(memory.cpu.values())
     print(f"  CPU per page: the crawl process {main_cpu / len(pages) * 1000:.1f} ms (downloads, spider, store), "
           f"its other processes {workers_cpu / len(pages) * 1000:.1f} ms (extraction workers, sampled)")

@@ -106,14 +106,16 @@ def matching_ids(session: Session, candidates: Select, query_terms: list[str], l
 # --- SQLite ------------------------------------------------------------------------------
 
 class _Ids:
-    """SQL of a set of article ids (a UNION of SELECTs) and the values it binds."""
+    """SQL of a set of article ids (a UNION ALL of SELECTs) and the values it binds, named
+    with ``prefix`` (distinct within one statement)."""
 
-    def __init__(self) -> None:
+    def __init__(self, prefix: str = "p") -> None:
+        self.prefix = prefix
         self.parts: list[str] = []
         self.values: dict[str, str] = {}
 
     def bind(self, value: str) -> str:
-        name = f"p{len(self.values)}"
+        name = f"{self.prefix}{len(self.values)}"
         self.values[name] = value
         return ":" + name
 
@@ -126,34 +128,61 @@ class _Ids:
         self.parts.append(f"SELECT id FROM articles WHERE substr({column_name}, -2) = {self.bind(pair)}")
         return self
 
+    def sql(self) -> str:
+        """The set's parts as one SELECT: a membership test needs no deduplication (UNION ALL:
+        no temporary B-tree of each part's ids)."""
+        return " UNION ALL ".join(self.parts)
+
     def contain(self) -> ColumnElement[bool]:
-        """``articles.id IN (these ids)``: a membership test, so the parts are not deduplicated
-        (UNION ALL: no temporary B-tree of each part's ids)."""
-        clause = text(" UNION ALL ".join(self.parts)).bindparams(
-            *[bindparam(k, v, unique=True) for k, v in self.values.items()])
-        return Article.id.in_(clause.columns(column("rowid", Integer)))
+        """``articles.id IN (these ids)``."""
+        return _id_in(self.sql(), self.values)
 
 
-def _sqlite_term(session: Session, term: str, words: bool = True) -> ColumnElement[bool]:
-    """The articles ``term`` matches as a word (unless not ``words``) or as a substring: a
-    trigram for a term of three characters or more; the trigrams it starts, or the end of
-    the title or text, for a caseless pair; a scan with LIKE for other short terms."""
-    ids = _Ids()
-    if words:
-        ids.fts5("articles_fts", fts5_phrase(term))
-    if len(term) >= 3:
-        return ids.fts5("articles_tri", fts5_phrase(term)).contain()
-    if caseless_pair(term):
-        grams = list(session.scalars(text(f"SELECT term FROM {TRIGRAM_VOCAB} WHERE term >= :lo AND term <= :hi"),
-                                     {"lo": term, "hi": term + "\U0010ffff"}))
-        if len(grams) <= MAX_TRIGRAMS:
-            ids.ending("title", term).ending("text", term)
-            if grams:
-                ids.fts5("articles_tri", " OR ".join(fts5_phrase(g) for g in grams))
-            return ids.contain()
-    pattern = like_pattern(term)
-    scan = or_(Article.title.like(pattern, escape="\\"), Article.text.like(pattern, escape="\\"))
-    return or_(ids.contain(), scan) if ids.parts else scan
+def _id_in(sql: str, values: dict[str, str]) -> ColumnElement[bool]:
+    clause = text(sql).bindparams(*[bindparam(k, v, unique=True) for k, v in values.items()])
+    return Article.id.in_(clause.columns(column("rowid", Integer)))
+
+
+def _in_all(sets: list[_Ids]) -> ColumnElement[bool]:
+    """``articles.id IN`` every one of ``sets``, as one IN of their intersection: each set
+    materialised once, intersected, and only the ids in all of them looked up in
+    ``articles``. (One IN per set looks up every id of the first set, and reading the filters'
+    columns, stored after the text, walks each article's overflow pages.)"""
+    if len(sets) == 1:
+        return sets[0].contain()
+    named = ", ".join(f"{s.prefix}ids(id) AS MATERIALIZED ({s.sql()})" for s in sets)
+    common = " INTERSECT ".join(f"SELECT id FROM {s.prefix}ids" for s in sets)
+    return _id_in(f"WITH {named} {common}", {k: v for s in sets for k, v in s.values.items()})
+
+
+def _sqlite_terms(session: Session, query_terms: list[str], words: bool = True) -> list[ColumnElement[bool]]:
+    """The conditions of the articles every term matches as a word (unless not ``words``) or
+    as a substring. A term found through the indexes is a set of ids: a trigram phrase for a
+    term of three characters or more; the trigrams it starts, or the end of the title or
+    text, for a caseless pair. Those sets are intersected (``_in_all``); another short term is
+    a scan with LIKE."""
+    sets: list[_Ids] = []
+    scans: list[ColumnElement[bool]] = []
+    for n, term in enumerate(query_terms):
+        ids = _Ids(f"t{n}_")
+        if words:
+            ids.fts5("articles_fts", fts5_phrase(term))
+        if len(term) >= 3:
+            sets.append(ids.fts5("articles_tri", fts5_phrase(term)))
+            continue
+        if caseless_pair(term):
+            grams = list(session.scalars(text(f"SELECT term FROM {TRIGRAM_VOCAB} WHERE term >= :lo AND term <= :hi"),
+                                         {"lo": term, "hi": term + "\U0010ffff"}))
+            if len(grams) <= MAX_TRIGRAMS:
+                ids.ending("title", term).ending("text", term)
+                if grams:
+                    ids.fts5("articles_tri", " OR ".join(fts5_phrase(g) for g in grams))
+                sets.append(ids)
+                continue
+        pattern = like_pattern(term)
+        scan = or_(Article.title.like(pattern, escape="\\"), Article.text.like(pattern, escape="\\"))
+        scans.append(or_(ids.contain(), scan) if ids.parts else scan)
+    return ([_in_all(sets)] if sets else []) + scans
 
 
 def _sqlite_ids(session: Session, candidates: Select, query_terms: list[str], limit: int | None) -> list[int]:
@@ -161,7 +190,7 @@ def _sqlite_ids(session: Session, candidates: Select, query_terms: list[str], li
     # the filters: "+rowid" keeps that test out of FTS5's xBestIndex (which would run the
     # query once per candidate) and in the scan of the matches.
     anyword = " OR ".join(fts5_phrase(t) for t in query_terms)
-    matched = candidates.where(*[_sqlite_term(session, t) for t in query_terms]) if len(query_terms) > 1 else candidates
+    matched = candidates.where(*_sqlite_terms(session, query_terms)) if len(query_terms) > 1 else candidates
     fts = table("articles_fts", column("rowid"))
     ranked = select(fts.c.rowid.label("rid"), literal_column("bm25(articles_fts, 5.0, 1.0)").label("score")) \
         .where(literal_column("articles_fts").op("MATCH")(bindparam("anyword", anyword, unique=True)))
@@ -175,8 +204,8 @@ def _sqlite_ids(session: Session, candidates: Select, query_terms: list[str], li
         return ids
     # Then the articles every term matches as a substring, none as a word: those with more
     # terms in their title first (Chinese is found this way), newest first.
-    rest = candidates.where(*[_sqlite_term(session, t, words=False) for t in query_terms],
-                            ~_Ids().fts5("articles_fts", anyword).contain()) \
+    rest = candidates.where(*_sqlite_terms(session, query_terms, words=False),
+                            ~_Ids("w").fts5("articles_fts", anyword).contain()) \
         .order_by(title_hits(query_terms).desc(), newest().desc(), Article.id.desc())
     return ids + list(session.scalars(rest.limit(limit - len(ids)) if limit else rest))
 

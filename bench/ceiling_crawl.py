@@ -18,8 +18,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-if __name__ == "ceiling_crawl":  # imported by the workers' forkserver: they start with trafilatura loaded
-    import trafilatura  # noqa: F401
+
+def _warm_up() -> None:
+    """As ``wicnews.pool_warmup`` does for ``wicnews crawl``: what trafilatura loads on first use
+    loaded once in the server, then frozen, so that the workers share it."""
+    import gc
+
+    paragraph = "<p>" + "The World Internet Conference opened in Wuzhen, where delegates met. " * 8 + "</p>"
+    bare(f"<html><body><article>{paragraph * 6}</article></body></html>".encode(), "http://127.0.0.1/warm-up.html", {})
+    gc.collect()
+    gc.freeze()
 
 
 def bare(body: bytes, url: str, headers: dict, **options) -> int:
@@ -30,10 +38,14 @@ def bare(body: bytes, url: str, headers: dict, **options) -> int:
     return len(document.text or "") if document is not None else 0
 
 
+if __name__ == "ceiling_crawl":  # imported by the workers' forkserver
+    _warm_up()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("urls_file")
-    parser.add_argument("--workers", type=int, default=0, help="extraction workers (default: one per core)")
+    parser.add_argument("--workers", type=int, default=0, help="extraction workers (0 or less: one per core, the default)")
     args = parser.parse_args()
     import multiprocessing
     from multiprocessing import forkserver
@@ -53,7 +65,7 @@ def main() -> int:
 
     with open(args.urls_file, encoding="utf-8") as handle:
         urls = handle.read().split()
-    pool = ExtractPool(args.workers or default_workers(), 60.0, 0, function)
+    pool = ExtractPool(args.workers if args.workers > 0 else default_workers(), 60.0, 0, function)
     slots = DeferredSemaphore(pool.max_in_flight)
 
     class Ceiling(scrapy.Spider):

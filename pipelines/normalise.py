@@ -40,7 +40,7 @@ def clean_line(text: str | None) -> str:
 
 
 def normalise_values(values: dict) -> dict:
-    """The page fields of an article, cleaned as their role in ``wicnews.models`` says:
+    """The page fields of an article, cleaned as their role in ``wicnews.page_fields`` says:
     canonical URL chosen, URLs canonical, text and one-line fields with clean whitespace,
     lists of lines without blanks or repeats. Fields that are absent stay absent."""
     out = dict(values)

@@ -111,3 +111,31 @@ def test_pipeline_without_declared_canonical_uses_the_page():
     item = Article(url="HTTPS://Digest.Example/stories/wic.html?gclid=1", source="digest", text="x")
     NormalisePipeline().process_item(item)
     assert item.canonical_url == item.url == "https://digest.example/stories/wic.html"
+
+
+def test_the_workers_steps_are_the_pipelines_steps():
+    """``prepare_item`` (what an extraction worker runs, on the item's own fields) leaves an
+    item exactly as the Scrapy pipelines (through ``ItemAdapter``) do, and writes no field the
+    item does not declare: a misspelt name would become a stray attribute, never stored."""
+    import copy
+    import dataclasses
+
+    from conftest import SEED_PATH, SITE_DIR
+
+    from wicnews.articles import item_from_page, prepare_item
+    from wicnews.extract import extract_article
+    from wicnews.pipelines.dedupe import DedupePipeline
+    from wicnews.pipelines.relevance import RelevancePipeline
+
+    url = "https://www.scmp.com" + SEED_PATH.removeprefix("/scmp") + "?utm_source=rss"
+    page = extract_article((SITE_DIR / SEED_PATH.lstrip("/")).read_bytes(), url)
+    stub = Article(url="https://e.com/a#x", source="gdelt", text="", title="  A  stub ", text_status="stub")
+    names = {f.name for f in dataclasses.fields(Article)}
+    for item in (item_from_page(page, url), stub):
+        by_pipelines = copy.deepcopy(item)
+        for step in (NormalisePipeline(), RelevancePipeline(), DedupePipeline()):
+            by_pipelines = step.process_item(by_pipelines)
+        prepared = prepare_item(copy.deepcopy(item))
+        assert dataclasses.asdict(prepared) == dataclasses.asdict(by_pipelines)
+        assert set(vars(prepared)) == names
+        assert prepared.url_key and prepared.text_key and prepared.relevance is not None

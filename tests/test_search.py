@@ -112,7 +112,9 @@ def reference(engine, query: str, filters: Filters) -> list[int]:
 
 QUERIES = ["digital", "economy", "economies", "Digital economy", "people said", "AI", "ai", "a", "of the", "x_y", "100%",
            "%", "_", "é", "É", "naïve", "conferences", "乌镇", "峰会", "镇峰", "互联网", "乌镇 峰会", "乌", "。", "乌镇 economy",
-           "Wuzhen 乌镇", "zzz", "大会 世界 开幕", "\"乌镇\"", "乌镇x"]
+           "Wuzhen 乌镇", "zzz", "大会 世界 开幕", "\"乌镇\"", "乌镇x",
+           # several indexed terms (their id sets intersected) beside terms only a scan finds
+           "digital of economy", "乌镇 of 峰会 a", "the economy AI said"]
 FILTERS = [Filters(), Filters(limit=1), Filters(limit=5), Filters(include_all=True), Filters(include_all=True, limit=7),
            Filters(levels=("coverage", "mention"), limit=20), Filters(since=T0 + timedelta(hours=20), include_all=True),
            Filters(langs=("zh",), include_all=True, limit=3), Filters(sites=("Site 1",), limit=4)]

@@ -1,7 +1,7 @@
 """The article item that travels from the spider through the pipelines to the database.
 
-Its fields derive from the one declaration of an article, ``wicnews.models.Article``: every
-page column (``PAGE_ROLES``), plus what only travels with the item (the URL requested before
+Its fields are the page columns of an article (``wicnews.page_fields.PAGE_ROLES``, which
+``wicnews.models.Article`` checks its columns against), plus what only travels with the item (the URL requested before
 redirects, the pages that led here, the dedupe keys and bands).
 """
 

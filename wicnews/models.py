@@ -92,9 +92,10 @@ class Run(Base):
     cycle_id: Mapped[str | None] = mapped_column(String(40), index=True)
 
 
-# ``info=PAGE`` marks the columns of ``articles`` that come from the article's page; their
+# ``info=page()`` marks the columns of ``articles`` that come from the article's page; their
 # roles (what the normaliser does with each) are ``wicnews.page_fields.PAGE_ROLES``.
-PAGE = {"page": True}
+def page() -> dict:
+    return {"page": True}
 
 
 class Article(Base):
@@ -109,37 +110,37 @@ class Article(Base):
                       Index("ix_articles_title_key_status", "title_key", "text_status"))  # a stub by its title
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    url: Mapped[str] = mapped_column(Text, info=PAGE)
-    canonical_url: Mapped[str] = mapped_column(Text, info=PAGE)
+    url: Mapped[str] = mapped_column(Text, info=page())
+    canonical_url: Mapped[str] = mapped_column(Text, info=page())
     url_key: Mapped[str] = mapped_column(String(64), unique=True, info={"internal": True})
     text_key: Mapped[str] = mapped_column(String(64), unique=True, info={"internal": True})
-    title: Mapped[str | None] = mapped_column(Text, info=PAGE)
-    authors: Mapped[list] = mapped_column(default=list, info=PAGE)
-    published_at: Mapped[datetime | None] = mapped_column(info=PAGE)
+    title: Mapped[str | None] = mapped_column(Text, info=page())
+    authors: Mapped[list] = mapped_column(default=list, info=page())
+    published_at: Mapped[datetime | None] = mapped_column(info=page())
     # minutes east of UTC the publisher wrote the time in (or the zone assumed): the local day
-    published_offset: Mapped[int | None] = mapped_column(Integer, info=PAGE)
+    published_offset: Mapped[int | None] = mapped_column(Integer, info=page())
     # which candidate gave the time: jsonld, meta, time, title, htmldate, text, url or feed
-    published_source: Mapped[str | None] = mapped_column(String(16), info=PAGE)
-    modified_at: Mapped[datetime | None] = mapped_column(info=PAGE)
-    site_name: Mapped[str | None] = mapped_column(Text, info=PAGE)
-    language: Mapped[str | None] = mapped_column(String(16), info=PAGE)
-    description: Mapped[str | None] = mapped_column(Text, info=PAGE)
-    image: Mapped[str | None] = mapped_column(Text, info=PAGE)
-    tags: Mapped[list] = mapped_column(default=list, info=PAGE)
-    editors: Mapped[list] = mapped_column(default=list, info=PAGE)  # credited editors (编辑), not authors
-    origin: Mapped[str | None] = mapped_column(Text, info=PAGE)  # the outlet credited (来源：新华社)
-    extractor_version: Mapped[int | None] = mapped_column(Integer, info=PAGE)
-    text: Mapped[str] = mapped_column(Text, info=PAGE)
+    published_source: Mapped[str | None] = mapped_column(String(16), info=page())
+    modified_at: Mapped[datetime | None] = mapped_column(info=page())
+    site_name: Mapped[str | None] = mapped_column(Text, info=page())
+    language: Mapped[str | None] = mapped_column(String(16), info=page())
+    description: Mapped[str | None] = mapped_column(Text, info=page())
+    image: Mapped[str | None] = mapped_column(Text, info=page())
+    tags: Mapped[list] = mapped_column(default=list, info=page())
+    editors: Mapped[list] = mapped_column(default=list, info=page())  # credited editors (编辑), not authors
+    origin: Mapped[str | None] = mapped_column(Text, info=page())  # the outlet credited (来源：新华社)
+    extractor_version: Mapped[int | None] = mapped_column(Integer, info=page())
+    text: Mapped[str] = mapped_column(Text, info=page())
     # "full": the page's text; "stub": only a search feed's item (title, outlet, time, link)
     # was had; the full article upgrades the row in place when it arrives (same id).
-    text_status: Mapped[str] = mapped_column(String(8), default="full", server_default="full", info=PAGE)
+    text_status: Mapped[str] = mapped_column(String(8), default="full", server_default="full", info=page())
     title_key: Mapped[str | None] = mapped_column(String(64), index=True, info={"internal": True})
-    relevant: Mapped[bool] = mapped_column(Boolean, info=PAGE)  # relevance_level == "coverage"
-    matched_terms: Mapped[list] = mapped_column(default=list, info=PAGE)
+    relevant: Mapped[bool] = mapped_column(Boolean, info=page())  # relevance_level == "coverage"
+    matched_terms: Mapped[list] = mapped_column(default=list, info=page())
     # coverage (about the topic), mention (names it in passing) or none; see wicnews.relevance
-    relevance_level: Mapped[str] = mapped_column(String(16), default="none", info=PAGE)
-    relevance: Mapped[dict | None] = mapped_column(info=PAGE)  # {score, level, explanation, entities}
-    source: Mapped[str] = mapped_column(Text, info=PAGE)
+    relevance_level: Mapped[str] = mapped_column(String(16), default="none", info=page())
+    relevance: Mapped[dict | None] = mapped_column(info=page())  # {score, level, explanation, entities}
+    source: Mapped[str] = mapped_column(Text, info=page())
     first_seen_at: Mapped[datetime] = mapped_column(index=True)
     run_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("runs.id", ondelete="SET NULL"))
     # The commit sequence: set by the database on insert (a trigger, migration 0003), in the
@@ -148,7 +149,7 @@ class Article(Base):
 
 
 def _check_page_columns() -> None:
-    """The columns marked ``PAGE`` are ``PAGE_ROLES`` (name -> role of every column that comes
+    """The columns marked ``page()`` are ``PAGE_ROLES`` (name -> role of every column that comes
     from the page), in the same order."""
     marked = [c.key for c in Article.__table__.columns if "page" in c.info]
     if marked != list(PAGE_ROLES):

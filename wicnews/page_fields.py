@@ -4,7 +4,7 @@
 declaration order, to its role: "url", "text" (paragraphs), "line" (one line of text),
 "lines" (a list of them) or "value" (left as it is). The item carries these fields, the
 store writes them, a copy's original takes them over; the other columns are the database's
-own (ids, keys, times). ``wicnews.models`` marks its page columns with ``page()`` and checks at
+own (ids, keys, times). ``wicnews.models`` marks its page columns with ``info=page()`` and checks at
 import that they are exactly these, in this order.
 
 It imports nothing: the extraction workers build and normalise items from it without loading

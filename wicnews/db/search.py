@@ -144,13 +144,13 @@ def _id_in(sql: str, values: dict[str, str]) -> ColumnElement[bool]:
 
 
 def _in_all(sets: list[_Ids]) -> ColumnElement[bool]:
-    """``articles.id IN`` every one of ``sets``, as one IN of their intersection: each set
-    materialised once, intersected, and only the ids in all of them looked up in
-    ``articles``. (One IN per set looks up every id of the first set, and reading the filters'
-    columns, stored after the text, walks each article's overflow pages.)"""
+    """``articles.id IN`` every one of ``sets``, as one IN of their intersection (INTERSECT),
+    so that only the ids in all of them are looked up in ``articles``. (One IN per set looks
+    up every id of the first set, and reading the filters' columns, stored after the text,
+    walks each article's overflow pages.)"""
     if len(sets) == 1:
         return sets[0].contain()
-    named = ", ".join(f"{s.prefix}ids(id) AS MATERIALIZED ({s.sql()})" for s in sets)
+    named = ", ".join(f"{s.prefix}ids(id) AS ({s.sql()})" for s in sets)
     common = " INTERSECT ".join(f"SELECT id FROM {s.prefix}ids" for s in sets)
     return _id_in(f"WITH {named} {common}", {k: v for s in sets for k, v in s.values.items()})
 

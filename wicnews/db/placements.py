@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from sqlalchemy import bindparam, case, false, select, update
+from sqlalchemy import ARRAY, BigInteger, ColumnElement, any_, bindparam, case, false, select, update
 from sqlalchemy.orm import Session
 
 from wicnews.db.inserts import insert_many_ignore
@@ -118,13 +118,18 @@ def placements_and_urls(session: Session, article_ids: list[int], fields: tuple[
     if not article_ids:
         return placed, urls
     first = case((ArticleUrl.url == Article.url, 0), (ArticleUrl.kind == "original", 1), else_=2)
+    of_articles: ColumnElement[bool]
+    if session.get_bind().dialect.name == "postgresql":  # one array parameter, not hundreds to render and parse
+        of_articles = ArticleUrl.article_id == any_(bindparam("article_ids", article_ids, type_=ARRAY(BigInteger)))
+    else:
+        of_articles = ArticleUrl.article_id.in_(article_ids)
     read = ("url", *(name for name in fields if name != "url"))  # the URL first: ``also_at`` needs it
     times = [name for name in _PLACEMENT_TIMES if name in fields]
     rows = session.connection().execute(
         select(ArticleUrl.article_id, ArticleUrl.id, Article.url, Article.canonical_url,
                *[getattr(ArticleUrl, name) for name in read])
         .join(Article, Article.id == ArticleUrl.article_id)
-        .where(ArticleUrl.article_id.in_(article_ids)).order_by(ArticleUrl.article_id, first, ArticleUrl.id)).all()
+        .where(of_articles).order_by(ArticleUrl.article_id, first, ArticleUrl.id)).all()
     url_shown = "url" in fields
     for article_id, _, _, _, *values in rows:
         shown = dict(zip(read, values, strict=True))

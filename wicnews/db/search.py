@@ -155,6 +155,14 @@ def _in_all(sets: list[_Ids]) -> ColumnElement[bool]:
     return _id_in(f"WITH {named} {common}", {k: v for s in sets for k, v in s.values.items()})
 
 
+def _pair_trigrams(session: Session, term: str) -> list[str] | None:
+    """The indexed trigrams a caseless pair starts; None when there are more than
+    ``MAX_TRIGRAMS`` (the pair is then looked for by a scan)."""
+    grams = list(session.scalars(text(f"SELECT term FROM {TRIGRAM_VOCAB} WHERE term >= :lo AND term <= :hi"),
+                                 {"lo": term, "hi": term + "\U0010ffff"}))
+    return grams if len(grams) <= MAX_TRIGRAMS else None
+
+
 def _sqlite_terms(session: Session, query_terms: list[str], words: bool = True) -> list[ColumnElement[bool]]:
     """The conditions of the articles every term matches as a word (unless not ``words``) or
     as a substring. A term found through the indexes is a set of ids: a trigram phrase for a
@@ -171,9 +179,8 @@ def _sqlite_terms(session: Session, query_terms: list[str], words: bool = True) 
             sets.append(ids.fts5("articles_tri", fts5_phrase(term)))
             continue
         if caseless_pair(term):
-            grams = list(session.scalars(text(f"SELECT term FROM {TRIGRAM_VOCAB} WHERE term >= :lo AND term <= :hi"),
-                                         {"lo": term, "hi": term + "\U0010ffff"}))
-            if len(grams) <= MAX_TRIGRAMS:
+            grams = _pair_trigrams(session, term)
+            if grams is not None:
                 ids.ending("title", term).ending("text", term)
                 if grams:
                     ids.fts5("articles_tri", " OR ".join(fts5_phrase(g) for g in grams))
@@ -204,10 +211,41 @@ def _sqlite_ids(session: Session, candidates: Select, query_terms: list[str], li
         return ids
     # Then the articles every term matches as a substring, none as a word: those with more
     # terms in their title first (Chinese is found this way), newest first.
-    rest = candidates.where(*_sqlite_terms(session, query_terms, words=False),
-                            ~_Ids("w").fts5("articles_fts", anyword).contain()) \
-        .order_by(title_hits(query_terms).desc(), newest().desc(), Article.id.desc())
-    return ids + list(session.scalars(rest.limit(limit - len(ids)) if limit else rest))
+    substrings = [*_sqlite_terms(session, query_terms, words=False), ~_Ids("w").fts5("articles_fts", anyword).contain()]
+    order = (title_hits(query_terms).desc(), newest().desc(), Article.id.desc())
+    wanted = limit - len(ids) if limit else None
+    in_titles = _in_titles(session, query_terms) if wanted else None
+    if in_titles is not None:
+        # The order puts every article with a term in its title before every other: when
+        # ``wanted`` of them match, the page is theirs, found through the titles' trigrams
+        # (named first: SQLite looks up the articles of the first id set) without reading
+        # every article the terms match (as on PostgreSQL).
+        first = candidates.where(in_titles, *substrings, title_hits(query_terms) > 0).order_by(*order).limit(wanted)
+        found = list(session.scalars(first))
+        if len(found) == wanted:
+            return ids + found
+    rest = candidates.where(*substrings).order_by(*order)
+    return ids + list(session.scalars(rest.limit(wanted) if wanted else rest))
+
+
+def _in_titles(session: Session, query_terms: list[str]) -> ColumnElement[bool] | None:
+    """``articles.id IN`` the articles whose title may hold one of the terms (a superset of
+    those ``title_hits`` counts: the trigrams fold case as LIKE does, and more), found through
+    the title column of the trigram index; None when a term cannot be found that way."""
+    ids = _Ids("h")
+    for term in query_terms:
+        if len(term) >= 3:
+            ids.fts5("articles_tri", "{title} : " + fts5_phrase(term))
+        elif caseless_pair(term):
+            grams = _pair_trigrams(session, term)
+            if grams is None:
+                return None
+            ids.ending("title", term)
+            if grams:
+                ids.fts5("articles_tri", "{title} : (" + " OR ".join(fts5_phrase(g) for g in grams) + ")")
+        else:
+            return None
+    return ids.contain()
 
 
 # --- PostgreSQL --------------------------------------------------------------------------

@@ -70,7 +70,7 @@ def _term(dialect: str, term: str):
     if dialect == "postgresql":
         doc = literal_column(fts.DOC_SQL)
         vector = func.to_tsvector(literal_column("'english'::regconfig"), doc)
-        return or_(vector.op("@@")(func.plainto_tsquery(literal_column("'english'::regconfig"), term)),
+        return or_(vector.op("@@")(func.phraseto_tsquery(literal_column("'english'::regconfig"), term)),
                    func.lower(doc).like(func.lower(fts.like_pattern(term)), escape="\\"))
 
     def rows(table: str):
@@ -138,6 +138,19 @@ def test_every_term_must_match(corpus):
     for article in found.values():
         doc = f"{article['title']} {article['text']}".lower()
         assert "digital" in doc and ("econom" in doc), article["id"]
+
+
+def test_a_term_with_punctuation_is_one_phrase_on_both_databases(corpus):
+    """``digital:economy`` is the two words next to each other (or the string itself), as
+    FTS5 reads a quoted term, on PostgreSQL too: never both words anywhere."""
+    import re
+
+    found = search(corpus, "economy:digital", Filters(include_all=True))
+    together = search(corpus, "digital", Filters(include_all=True))
+    assert found and len(found) < len(together)
+    for article in found:
+        doc = f"{article['title']} {article['text']}".lower()
+        assert re.search(r"econom\w*\W+digital", doc), article["id"]
 
 
 def test_a_pair_at_the_end_of_a_title_or_text_is_found(corpus):

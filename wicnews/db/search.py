@@ -8,7 +8,7 @@ PostgreSQL a ``tsvector`` expression index (English stemming), a ``pg_trgm`` ind
 (substrings) and an index of the two-character CJK pieces of title and text. A query is
 split into terms; an article matches when every term matches as a (stemmed) word or as a
 substring. User input is never query syntax: each term goes to FTS5 as one quoted phrase,
-to PostgreSQL through ``plainto_tsquery`` and bound parameters, to LIKE with ``%``, ``_``
+to PostgreSQL through ``phraseto_tsquery`` and bound parameters, to LIKE with ``%``, ``_``
 and ``\\`` escaped.
 
 Order: on SQLite, the articles a term matches as a word first, by BM25 (title weighed 5,
@@ -262,7 +262,8 @@ def _pg_term(term: str) -> list[ColumnElement[bool]]:
     """The conditions of an article ``term`` matches: as a word, or as a substring (LIKE,
     through the trigram index; for a CJK pair, a superset found through the index of CJK
     pairs comes first, so that LIKE only reads the articles it finds)."""
-    word = _pg_vector().op("@@")(func.plainto_tsquery(literal_column("'english'::regconfig"), term))
+    # a phrase: the words of "title:Wuzhen" next to each other, as FTS5 reads a quoted term
+    word = _pg_vector().op("@@")(func.phraseto_tsquery(literal_column("'english'::regconfig"), term))
     substring = func.lower(_pg_doc()).like(func.lower(like_pattern(term)), escape="\\")
     found = [or_(word, substring)]
     if _CJK.fullmatch(term):

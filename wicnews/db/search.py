@@ -163,12 +163,13 @@ def _pair_trigrams(session: Session, term: str) -> list[str] | None:
     return grams if len(grams) <= MAX_TRIGRAMS else None
 
 
-def _sqlite_terms(session: Session, query_terms: list[str], words: bool = True) -> list[ColumnElement[bool]]:
+def _sqlite_terms(query_terms: list[str], pairs: dict[str, list[str] | None], words: bool = True,
+                  ) -> list[ColumnElement[bool]]:
     """The conditions of the articles every term matches as a word (unless not ``words``) or
     as a substring. A term found through the indexes is a set of ids: a trigram phrase for a
     term of three characters or more; the trigrams it starts, or the end of the title or
-    text, for a caseless pair. Those sets are intersected (``_in_all``); another short term is
-    a scan with LIKE."""
+    text, for a caseless pair (``pairs``: ``_pair_trigrams`` of each). Those sets are
+    intersected (``_in_all``); another short term is a scan with LIKE."""
     sets: list[_Ids] = []
     scans: list[ColumnElement[bool]] = []
     for n, term in enumerate(query_terms):
@@ -179,7 +180,7 @@ def _sqlite_terms(session: Session, query_terms: list[str], words: bool = True) 
             sets.append(ids.fts5("articles_tri", fts5_phrase(term)))
             continue
         if caseless_pair(term):
-            grams = _pair_trigrams(session, term)
+            grams = pairs[term]
             if grams is not None:
                 ids.ending("title", term).ending("text", term)
                 if grams:
@@ -197,7 +198,8 @@ def _sqlite_ids(session: Session, candidates: Select, query_terms: list[str], li
     # the filters: "+rowid" keeps that test out of FTS5's xBestIndex (which would run the
     # query once per candidate) and in the scan of the matches.
     anyword = " OR ".join(fts5_phrase(t) for t in query_terms)
-    matched = candidates.where(*_sqlite_terms(session, query_terms)) if len(query_terms) > 1 else candidates
+    pairs = {t: _pair_trigrams(session, t) for t in query_terms if caseless_pair(t)}  # looked up once
+    matched = candidates.where(*_sqlite_terms(query_terms, pairs)) if len(query_terms) > 1 else candidates
     fts = table("articles_fts", column("rowid"))
     ranked = select(fts.c.rowid.label("rid"), literal_column("bm25(articles_fts, 5.0, 1.0)").label("score")) \
         .where(literal_column("articles_fts").op("MATCH")(bindparam("anyword", anyword, unique=True)))
@@ -211,10 +213,10 @@ def _sqlite_ids(session: Session, candidates: Select, query_terms: list[str], li
         return ids
     # Then the articles every term matches as a substring, none as a word: those with more
     # terms in their title first (Chinese is found this way), newest first.
-    substrings = [*_sqlite_terms(session, query_terms, words=False), ~_Ids("w").fts5("articles_fts", anyword).contain()]
+    substrings = [*_sqlite_terms(query_terms, pairs, words=False), ~_Ids("w").fts5("articles_fts", anyword).contain()]
     order = (title_hits(query_terms).desc(), newest().desc(), Article.id.desc())
     wanted = limit - len(ids) if limit else None
-    in_titles = _in_titles(session, query_terms) if wanted else None
+    in_titles = _in_titles(query_terms, pairs) if wanted else None
     if in_titles is not None:
         # The order puts every article with a term in its title before every other: when
         # ``wanted`` of them match, the page is theirs, found through the titles' trigrams
@@ -228,7 +230,7 @@ def _sqlite_ids(session: Session, candidates: Select, query_terms: list[str], li
     return ids + list(session.scalars(rest.limit(wanted) if wanted else rest))
 
 
-def _in_titles(session: Session, query_terms: list[str]) -> ColumnElement[bool] | None:
+def _in_titles(query_terms: list[str], pairs: dict[str, list[str] | None]) -> ColumnElement[bool] | None:
     """``articles.id IN`` the articles whose title may hold one of the terms (a superset of
     those ``title_hits`` counts: the trigrams fold case as LIKE does, and more), found through
     the title column of the trigram index; None when a term cannot be found that way."""
@@ -237,7 +239,7 @@ def _in_titles(session: Session, query_terms: list[str]) -> ColumnElement[bool] 
         if len(term) >= 3:
             ids.fts5("articles_tri", "{title} : " + fts5_phrase(term))
         elif caseless_pair(term):
-            grams = _pair_trigrams(session, term)
+            grams = pairs[term]
             if grams is None:
                 return None
             ids.ending("title", term)
